@@ -1,0 +1,44 @@
+{#- Helpers for the generic tests in tests/generic/: failures that say in words what is wrong. -#}
+{% macro rfm_fail_with_messages(failures_sql, subject) %}
+    {#- Under `dbt build` / `dbt test`, read the failure sentences and put them in front of the user: an
+        error (stopping everything downstream) for severity error, a warning naming them for severity warn.
+        Elsewhere (compile, docs) only the SQL is returned: it still yields one row per problem. -#}
+    {%- if execute and flags.WHICH in ('build', 'test', 'retry') -%}
+        {%- set failures = run_query('select failure_message from (' ~ failures_sql ~ ') as failures order by 1') -%}
+        {%- set messages = failures.columns[0].values() -%}
+        {%- if messages | length > 0 -%}
+            {%- set more = messages | length - 20 -%}
+            {%- set text = subject ~ ":\n  - " ~ (messages[:20] | join("\n  - "))
+                ~ ("\n  ... and " ~ more ~ " more" if more > 0 else "") -%}
+            {%- if config.get('severity', 'error') | lower == 'error' -%}
+                {{ exceptions.raise_compiler_error(text) }}
+            {%- else -%}
+                {% do exceptions.warn(text) %}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(failures_sql) }}
+{% endmacro %}
+
+{% macro rfm_sentence(template, expressions) %}
+    {#- A SQL expression building `template` with each {} replaced by the next expression as text.
+        Templates use no single quotes, so the same literal is valid on every engine. -#}
+    {%- set pieces = template.split('{}') -%}
+    {%- set parts = [] -%}
+    {%- for piece in pieces -%}
+        {%- if piece -%}{%- do parts.append("'" ~ piece ~ "'") -%}{%- endif -%}
+        {%- if not loop.last -%}
+            {%- do parts.append(
+                "coalesce(" ~ dbt.cast(expressions[loop.index0], api.Column.translate_type('string')) ~ ", 'null')"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(dbt.concat(parts)) }}
+{% endmacro %}
+
+{% macro rfm_prefixed(columns, alias) %}
+    {%- set prefixed = [] -%}
+    {%- for column in columns -%}{%- do prefixed.append(alias ~ "." ~ column) -%}{%- endfor -%}
+    {{ return(prefixed) }}
+{% endmacro %}
+

@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'customers') }}
+
+),
+
+cleaned as (
+
+    select
+        {{ rfm_clean_text('customer_id') }} as customer_id,
+        lower({{ rfm_clean_text('email') }}) as email,
+        {{ rfm_clean_text('first_name') }} as first_name,
+        {{ rfm_clean_text('created_at') }} as created_at_text,
+        upper({{ rfm_clean_text('country') }}) as country,
+        {{ rfm_clean_text('accepts_marketing') }} as accepts_marketing_text
+
+    from source
+
+),
+
+parsed as (
+
+    select
+        customer_id,
+        email,
+        first_name,
+        created_at_text,
+        {{ rfm_parse_timestamp('created_at_text') }} as created_at,
+        country,
+        accepts_marketing_text,
+        {{ rfm_parse_boolean('accepts_marketing_text') }} as accepts_marketing
+
+    from cleaned
+
+)
+
+select * from parsed

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'orders') }}
+
+),
+
+cleaned as (
+
+    select
+        {{ rfm_clean_text('order_id') }} as order_id,
+        {{ rfm_clean_text('customer_id') }} as customer_id,
+        {{ rfm_clean_text('ordered_at') }} as ordered_at_text,
+        {{ rfm_clean_text('order_total') }} as order_total_text,
+        lower({{ rfm_clean_text('status') }}) as status,
+        upper({{ rfm_clean_text('currency') }}) as currency,
+        {{ rfm_clean_text('refund_of_order_id') }} as refund_of_order_id
+
+    from source
+
+),
+
+parsed as (
+
+    select
+        order_id,
+        customer_id,
+        ordered_at_text,
+        {{ rfm_parse_timestamp('ordered_at_text') }} as ordered_at,
+        order_total_text,
+        {{ rfm_is_decimal_text('order_total_text') }} as is_order_total_numeric,
+        {{ rfm_parse_money('order_total_text') }} as order_total,
+        status,
+        currency,
+        refund_of_order_id
+
+    from cleaned
+
+)
+
+select * from parsed

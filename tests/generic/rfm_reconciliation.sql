@@ -1,0 +1,80 @@
+{#- Tests that totals agree between models: no row or cent is lost or counted twice on the way. -#}
+
+{% test equal_row_count(model, compare_model) %}
+    {%- set failures_sql -%}
+        select
+            {{ rfm_sentence(
+                model.identifier ~ " has {} rows but " ~ compare_model.identifier ~ " has {}",
+                ["counted.model_rows", "counted.compare_rows"]
+            ) }} as failure_message
+        from (
+            select
+                (select count(*) from {{ model }}) as model_rows,
+                (select count(*) from {{ compare_model }}) as compare_rows
+        ) as counted
+        where counted.model_rows <> counted.compare_rows
+    {%- endset -%}
+    {{ rfm_fail_with_messages(failures_sql, "row counts differ") }}
+{% endtest %}
+
+{% test segment_totals_match(model, customers_model) %}
+    {#- The segment rows add up to the scored customers and their revenue. -#}
+    {%- set failures_sql -%}
+        select
+            {{ rfm_sentence(
+                "segments hold {} customers and {} revenue; " ~ customers_model.identifier ~ " has {} and {}",
+                ["totals.segment_customers", "totals.segment_revenue", "totals.scored_customers", "totals.scored_revenue"]
+            ) }} as failure_message
+        from (
+            select
+                (select sum(customers) from {{ model }}) as segment_customers,
+                (select coalesce(sum(revenue), 0) from {{ model }}) as segment_revenue,
+                (select count(*) from {{ customers_model }}) as scored_customers,
+                (select coalesce(sum(monetary), 0) from {{ customers_model }}) as scored_revenue
+        ) as totals
+        where
+            totals.segment_customers <> totals.scored_customers
+            or totals.segment_revenue <> totals.scored_revenue
+    {%- endset -%}
+    {{ rfm_fail_with_messages(failures_sql, model.identifier ~ " does not add up") }}
+{% endtest %}
+
+{% test raw_rows_reconcile(model) %}
+    {#- Every raw row is valid or rejected, and so is every cent: raw = valid + rejected, per source,
+        counted straight from the raw tables. -#}
+    {%- set failures_sql -%}
+        with
+        raw_totals as (
+            select
+                'orders' as source,
+                count(*) as rows_in,
+                sum({{ rfm_parse_money(rfm_clean_text('order_total')) }}) as amount_in
+            from {{ source('raw', 'orders') }}
+            union all
+            select
+                'customers' as source,
+                count(*) as rows_in,
+                cast(null as decimal(18, 2)) as amount_in
+            from {{ source('raw', 'customers') }}
+        ),
+        compared as (
+            select
+                raw_totals.source,
+                raw_totals.rows_in,
+                coalesce(summary.rows_valid, 0) + coalesce(summary.rows_rejected, 0) as rows_accounted,
+                coalesce(raw_totals.amount_in, 0) as amount_in,
+                coalesce(summary.amount_valid, 0) + coalesce(summary.amount_rejected, 0) as amount_accounted
+            from raw_totals
+            left join {{ model }} as summary
+                on raw_totals.source = summary.source
+        )
+        select
+            {{ rfm_sentence(
+                "{}: {} raw rows and {} raw amount, but valid + rejected = {} rows and {} amount",
+                ["source", "rows_in", "amount_in", "rows_accounted", "amount_accounted"]
+            ) }} as failure_message
+        from compared
+        where rows_in <> rows_accounted or amount_in <> amount_accounted
+    {%- endset -%}
+    {{ rfm_fail_with_messages(failures_sql, "raw rows do not reconcile with " ~ model.identifier) }}
+{% endtest %}

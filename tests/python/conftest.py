@@ -1,0 +1,152 @@
+"""pytest harness for the end-to-end tests: isolated DuckDB workspaces, the loader and dbt as subprocesses.
+
+Every workspace has its own DuckDB file, profiles dir, target/log paths and DuckDB temp dir, so several
+builds (and several pytest processes) never clash. Environment is passed to the subprocesses, never
+written to os.environ, for the same reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import oracle` without packaging tests/python
+
+from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row  # noqa: E402
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SEEDS_DIR = PROJECT_DIR / "seeds"
+# The venv running pytest is the one whose dbt and python we want, whatever PATH says.
+BIN_DIR = Path(sys.executable).parent
+# Fixed build day (var rfm_today) so results never depend on the clock.
+TODAY = date(2026, 11, 25)
+DEMO_SEED = 42
+# dbt-duckdb names the catalog after the file stem and views reference it, so clones keep this name.
+DB_FILE = "rfm.duckdb"
+
+RowsOrPath = Sequence[Row] | Path
+
+
+def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
+    """Write rows as CSV; None becomes an empty field (loaded as null/blank, both null after staging)."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows([["" if row.get(c) is None else row.get(c) for c in columns] for row in rows])
+    return path
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    def __post_init__(self) -> None:
+        for sub in ("profiles", "target", "logs", "duckdb_tmp", "input"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT_DIR / "profiles.yml.example", self.root / "profiles" / "profiles.yml")
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "RFM_DUCKDB_PATH": str(self.db_path),
+            "DBT_PROFILES_DIR": str(self.root / "profiles"),
+            "RFM_DUCKDB_TEMP_DIR": str(self.root / "duckdb_tmp"),
+            "DBT_USE_COLORS": "false",
+            "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        env.pop("RFM_TARGET", None)  # the harness always builds the default (DuckDB) target
+        return env
+
+    def _run(self, cmd: Sequence[str], expect_ok: bool) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
+        if expect_ok and proc.returncode != 0:
+            pytest.fail(
+                f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-6000:]}"
+                f"\n--- stderr (tail)\n{proc.stderr[-3000:]}",
+                pytrace=False,
+            )
+        return proc
+
+    def load(self, orders: RowsOrPath, customers: RowsOrPath) -> subprocess.CompletedProcess[str]:
+        """Load orders/customers (rows or CSV/Parquet files) into raw.* with scripts/load_raw.py."""
+        if not isinstance(orders, Path):
+            orders = _write_csv(self.root / "input" / "orders.csv", orders, ORDER_COLUMNS)
+        if not isinstance(customers, Path):
+            customers = _write_csv(self.root / "input" / "customers.csv", customers, CUSTOMER_COLUMNS)
+        return self._run(
+            [sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
+             "--customers", str(customers), "--profiles-dir", str(self.root / "profiles")],
+            expect_ok=True,
+        )
+
+    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
+        all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
+        return self._run(
+            [str(BIN_DIR / "dbt"), *args, "--target-path", str(self.root / "target"),
+             "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
+            expect_ok,
+        )
+
+    def query(self, sql: str) -> list[tuple]:
+        """Run SQL on the workspace's DuckDB file, read-only, closing it so dbt can write again."""
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def query_dicts(self, sql: str) -> list[dict]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def clone(self, root: Path) -> Workspace:
+        """A new workspace starting from a copy of this one's database (raw data, seeds and models)."""
+        ws = Workspace(root)
+        shutil.copyfile(self.db_path, ws.db_path)
+        return ws
+
+
+@dataclass(frozen=True)
+class DemoData:
+    orders: Path
+    customers: Path
+
+
+def generate_demo(out: Path, *extra: str) -> DemoData:
+    subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "scripts" / "generate_demo_data.py"), "--out", str(out),
+         "--seed", str(DEMO_SEED), *extra],
+        cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
+    )
+    return DemoData(out / "orders.csv", out / "customers.csv")
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    """The default clean demo data set (seed 42), generated once per session."""
+    return generate_demo(tmp_path_factory.mktemp("demo_data"))
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_data: DemoData) -> Workspace:
+    """The demo loaded and `dbt build` run once with default vars; shared read-only by tests (clone to vary)."""
+    ws = Workspace(tmp_path_factory.mktemp("demo_build"))
+    ws.load(demo_data.orders, demo_data.customers)
+    ws.dbt("build")
+    return ws

@@ -1,0 +1,397 @@
+"""Independent plain-Python implementation of docs/rules.md (the scoring contract).
+
+Nothing here is shared with the dbt project except the seed CSVs: the point is to implement the contract a
+second time, so that pytest can compare the SQL result with this one customer by customer. Section numbers
+in comments refer to docs/rules.md.
+
+Input rows are dicts of raw text (or None), exactly as loaded into `raw.orders` / `raw.customers`; all
+normalising is done here.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+Row = dict[str, str | None]
+Reject = tuple[str, str | None, str]
+
+ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id")
+CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing")
+
+# rules.md says "trimmed" without naming characters: we take ASCII whitespace, not only spaces.
+_WHITESPACE = " \t\n\r\f\v"
+# re.ASCII: `\d` must not accept non-ASCII digits; fullmatch: `$` would accept a trailing newline.
+_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{6}))?)?)?", re.ASCII)
+_NUMBER_RE = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
+_TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_FALSE = frozenset({"false", "f", "no", "n", "0"})
+_CENT = Decimal("0.01")
+# Per column, the case normalisation of section 2 (applied after trimming).
+_CASE: dict[str, Callable[[str], str]] = {
+    "status": str.lower,
+    "currency": str.upper,
+    "country": str.upper,
+    "email": str.lower,
+}
+
+
+# --------------------------------------------------------------------------------------------- parsing (§2)
+
+
+def clean(value: str | None) -> str | None:
+    """Trim; an empty string becomes None."""
+    if value is None:
+        return None
+    value = value.strip(_WHITESPACE)
+    return value or None
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """`YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]]` naming a real date/time, else None."""
+    if value is None:
+        return None
+    m = _TIMESTAMP_RE.fullmatch(value)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, micro = (int(g) if g else 0 for g in m.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, micro)
+    except ValueError:  # not a real calendar date/time (2023-02-30, 25:00, ...)
+        return None
+
+
+def parse_amount(value: str | None) -> Decimal | None:
+    """`[+-]digits[.digits]` rounded to cents half away from zero (ROUND_HALF_UP on Decimal), else None."""
+    if value is None or _NUMBER_RE.fullmatch(value) is None:
+        return None
+    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    lowered = value.lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else None
+
+
+def normalise(row: Row, columns: Sequence[str]) -> dict[str, str | None]:
+    """Text-level normalising of section 2: trim, blank -> None, case rules. Missing columns -> None."""
+    out: dict[str, str | None] = {}
+    for col in columns:
+        value = clean(row.get(col))
+        out[col] = _CASE[col](value) if value is not None and col in _CASE else value
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- seeds
+
+
+@dataclass(frozen=True)
+class Seeds:
+    statuses: dict[str, bool]  # status -> is_purchase
+    rates: dict[str, Decimal]  # currency_code -> rate_to_base
+    segment_map: dict[tuple[int, int, int], str]
+    segment_names: dict[str, str]
+
+    @classmethod
+    def load(cls, seeds_dir: Path) -> Seeds:
+        def rows(name: str) -> list[dict[str, str]]:
+            with (seeds_dir / name).open(newline="", encoding="utf-8") as fh:
+                return list(csv.DictReader(fh))
+
+        return cls(
+            statuses={r["status"]: r["is_purchase"].strip().lower() == "true" for r in rows("order_statuses.csv")},
+            rates={r["currency_code"]: Decimal(r["rate_to_base"]) for r in rows("currency_rates.csv")},
+            segment_map={
+                (int(r["r_score"]), int(r["f_score"]), int(r["m_score"])): r["segment_code"]
+                for r in rows("rfm_segment_map.csv")
+            },
+            segment_names={r["segment_code"]: r["segment_name"] for r in rows("rfm_segments.csv")},
+        )
+
+
+# ------------------------------------------------------------------------------------------------- I/O
+
+
+def read_csv_rows(path: Path, columns: Sequence[str]) -> list[Row]:
+    """Read a CSV into raw rows: every value a str (not trimmed), missing optional columns None.
+
+    An empty CSV field is kept as '' (the oracle turns it into None when normalising, as staging does).
+    """
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        return [{col: rec.get(col) for col in columns} for rec in csv.DictReader(fh)]
+
+
+def read_orders_csv(path: Path) -> list[Row]:
+    return read_csv_rows(path, ORDER_COLUMNS)
+
+
+def read_customers_csv(path: Path) -> list[Row]:
+    return read_csv_rows(path, CUSTOMER_COLUMNS)
+
+
+# ----------------------------------------------------------------------------------------- rejects (§3)
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    customer_id: str
+    ordered_on: date
+    total: Decimal  # in the order's own currency, rounded to cents
+    status: str | None
+    currency: str | None
+    refund_of: str | None
+
+
+@dataclass(frozen=True)
+class Customer:
+    customer_id: str
+    email: str | None
+    first_name: str | None
+    created_at: datetime | None
+    country: str | None
+    accepts_marketing: bool | None
+
+
+def _dedupe(
+    rows: list[dict[str, str | None]], key: str, source: str, rejects: list[Reject]
+) -> list[dict[str, str | None]]:
+    """Rules 1-3 shared by both sources: missing key, conflicting duplicate, duplicate row.
+
+    Content is the normalised text of every column (rules.md §3: "compared as text"), None equal to None.
+    """
+    contents: dict[str, set[tuple[str | None, ...]]] = defaultdict(set)
+    for row in rows:
+        if row[key] is not None:
+            contents[row[key]].add(tuple(row.values()))
+    survivors: list[dict[str, str | None]] = []
+    kept: set[str] = set()
+    for row in rows:
+        k = row[key]
+        if k is None:
+            rejects.append((source, None, f"missing_{key}"))
+        elif len(contents[k]) > 1:
+            rejects.append((source, k, "conflicting_duplicate"))
+        elif k in kept:
+            rejects.append((source, k, "duplicate_row"))
+        else:
+            kept.add(k)
+            survivors.append(row)
+    return survivors
+
+
+def _check_orders(
+    orders: Iterable[Row], seeds: Seeds, today: date, max_order_total: Decimal
+) -> tuple[list[Order], list[Reject]]:
+    rejects: list[Reject] = []
+    accepted: list[Order] = []
+    for row in _dedupe([normalise(r, ORDER_COLUMNS) for r in orders], "order_id", "orders", rejects):
+        ordered_at = parse_timestamp(row["ordered_at"])
+        total = parse_amount(row["order_total"])
+        status, currency, refund_of = row["status"], row["currency"], row["refund_of_order_id"]
+        # First matching rule wins (§3, orders 4-12); rule 13 needs the accepted set, so it runs below.
+        reason = (
+            "missing_customer_id" if row["customer_id"] is None
+            else "unparseable_ordered_at" if ordered_at is None
+            else "non_numeric_order_total" if total is None
+            else "absurd_order_total" if abs(total) > max_order_total
+            else "unknown_status" if status is not None and status not in seeds.statuses
+            else "unknown_currency" if currency is not None and currency not in seeds.rates
+            else "future_dated" if ordered_at.date() > today
+            else "negative_order_total" if total < 0 and refund_of is None
+            else "invalid_refund_amount" if refund_of is not None and total >= 0
+            else None
+        )
+        if reason is not None:
+            rejects.append(("orders", row["order_id"], reason))
+            continue
+        assert row["order_id"] is not None and row["customer_id"] is not None and ordered_at and total is not None
+        accepted.append(Order(row["order_id"], row["customer_id"], ordered_at.date(), total, status, currency, refund_of))
+    purchase_ids = {o.order_id for o in accepted if o.refund_of is None}
+    kept: list[Order] = []
+    for order in accepted:
+        if order.refund_of is not None and order.refund_of not in purchase_ids:
+            rejects.append(("orders", order.order_id, "orphan_refund"))
+        else:
+            kept.append(order)
+    return kept, rejects
+
+
+def _check_customers(customers: Iterable[Row]) -> tuple[list[Customer], list[Reject]]:
+    rejects: list[Reject] = []
+    accepted: list[Customer] = []
+    for row in _dedupe([normalise(r, CUSTOMER_COLUMNS) for r in customers], "customer_id", "customers", rejects):
+        created_at = parse_timestamp(row["created_at"])
+        if row["created_at"] is not None and created_at is None:
+            rejects.append(("customers", row["customer_id"], "unparseable_created_at"))
+            continue
+        assert row["customer_id"] is not None
+        accepted.append(
+            Customer(
+                row["customer_id"], row["email"], row["first_name"], created_at, row["country"],
+                parse_bool(row["accepts_marketing"]),
+            )
+        )
+    return accepted, rejects
+
+
+def expected_rejects(
+    orders: Iterable[Row],
+    customers: Iterable[Row],
+    *,
+    seeds_dir: Path,
+    today: date,
+    max_order_total: Decimal = Decimal(1000000),
+) -> list[Reject]:
+    """(source, raw_key, reason) for every rejected raw row (§3); compare as a multiset, order is not defined."""
+    seeds = Seeds.load(seeds_dir)
+    return _check_orders(orders, seeds, today, max_order_total)[1] + _check_customers(customers)[1]
+
+
+# -------------------------------------------------------------------------------------- merge by email (§4)
+
+
+def _merge_customers(customers: list[Customer]) -> tuple[dict[str, str], dict[str, Customer]]:
+    """(customer_id -> survivor id, survivor id -> merged customer)."""
+    groups: dict[str, list[Customer]] = defaultdict(list)
+    for c in customers:
+        # Without email a customer is its own group: key on its id, which cannot clash with an email key.
+        groups[f"email:{c.email}" if c.email is not None else f"id:{c.customer_id}"].append(c)
+    id_map: dict[str, str] = {}
+    merged: dict[str, Customer] = {}
+    for members in groups.values():
+        # Earliest created_at first, null counts as latest, ties: smallest customer_id (code-point order =
+        # UTF-8 byte order, like DuckDB's default binary collation).
+        survivor = min(members, key=lambda c: (c.created_at is None, c.created_at or datetime.min, c.customer_id))
+        # Consent is never widened: any explicit false wins, otherwise the survivor's own value (true or null).
+        consent = False if any(c.accepts_marketing is False for c in members) else survivor.accepts_marketing
+        merged[survivor.customer_id] = Customer(
+            survivor.customer_id, survivor.email, survivor.first_name, survivor.created_at, survivor.country, consent
+        )
+        for c in members:
+            id_map[c.customer_id] = survivor.customer_id
+    return id_map, merged
+
+
+# --------------------------------------------------------------------------------------------- scores (§7)
+
+
+def ntile(n: int, buckets: int) -> list[int]:
+    """SQL NTILE for n ordered rows: the first n % buckets buckets get one extra row; n < buckets uses 1..n."""
+    size, extra = divmod(n, buckets)
+    out: list[int] = []
+    for bucket in range(1, buckets + 1):
+        out.extend([bucket] * (size + (1 if bucket <= extra else 0)))
+    return out
+
+
+def scores(values: dict[str, int | Decimal], *, descending: bool, levels: int, tie_policy: str) -> dict[str, int]:
+    """Score per customer id: NTILE over (value [desc], customer_id); `shared` = min split score per value."""
+    # Sorting by customer_id first and then stably by value gives (value asc|desc, customer_id asc).
+    ordered = sorted(sorted(values), key=lambda cid: values[cid], reverse=descending)
+    split = dict(zip(ordered, ntile(len(ordered), levels)))
+    if tie_policy == "split":
+        return split
+    if tie_policy != "shared":
+        raise ValueError(f"unknown tie_policy {tie_policy!r}")
+    lowest: dict[int | Decimal, int] = {}
+    for cid, score in split.items():
+        lowest[values[cid]] = min(score, lowest.get(values[cid], score))
+    return {cid: lowest[values[cid]] for cid in values}
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+
+def expected_customer_rfm(
+    orders: Iterable[Row],
+    customers: Iterable[Row],
+    *,
+    seeds_dir: Path,
+    as_of_date: date | None = None,
+    today: date,
+    score_levels: int = 4,
+    tie_policy: str = "split",
+    max_order_total: Decimal = Decimal(1000000),
+    base_currency: str = "EUR",
+) -> dict[str, dict]:
+    """The `customer_rfm` rows the contract expects, keyed by (survivor or late-arriving) customer_id.
+
+    `today` plays var `rfm_today`; `as_of_date=None` means the default of §6. Each value is a dict with
+    customer_id, as_of_date, first_order_date, last_order_date, recency_days, frequency, monetary (Decimal),
+    r_score, f_score, m_score, rfm_cell, segment_code, segment_name, email, first_name, country,
+    accepts_marketing, is_known_customer.
+    """
+    seeds = Seeds.load(seeds_dir)
+    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total)
+    id_map, merged = _merge_customers(_check_customers(customers)[0])
+
+    def is_purchase_status(o: Order) -> bool:
+        return o.status is None or seeds.statuses[o.status]
+
+    purchases = [o for o in accepted_orders if o.refund_of is None and is_purchase_status(o)]
+    if as_of_date is None:  # §6: day after the latest gross-positive purchase; none -> nobody is scored
+        dates = [o.ordered_on for o in purchases if o.total > 0]
+        if not dates:
+            return {}
+        as_of_date = max(dates) + timedelta(days=1)
+
+    def to_base(o: Order) -> Decimal:
+        # Rates are "to base" for the seed's base (EUR); dividing by the configured base's rate makes any
+        # other base currency a cross rate. With the default base the divisor is 1.
+        rate = seeds.rates[o.currency or base_currency] / seeds.rates[base_currency]
+        return (o.total * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+    refunds: dict[str, Decimal] = defaultdict(Decimal)
+    for o in accepted_orders:
+        if o.refund_of is not None and o.ordered_on <= as_of_date:
+            refunds[o.refund_of] += to_base(o)
+
+    per_customer: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    for o in purchases:
+        net = max(to_base(o) + refunds[o.order_id], Decimal("0.00"))
+        if net > 0 and o.ordered_on <= as_of_date:
+            per_customer[id_map.get(o.customer_id, o.customer_id)].append((o.ordered_on, net))
+    if not per_customer:
+        return {}
+
+    recency = {cid: (as_of_date - max(d for d, _ in p)).days for cid, p in per_customer.items()}
+    frequency = {cid: len(p) for cid, p in per_customer.items()}  # order ids are unique after dedupe
+    monetary = {cid: sum((a for _, a in p), Decimal("0.00")) for cid, p in per_customer.items()}
+    r = scores(recency, descending=True, levels=score_levels, tie_policy=tie_policy)
+    f = scores(frequency, descending=False, levels=score_levels, tie_policy=tie_policy)
+    m = scores(monetary, descending=False, levels=score_levels, tie_policy=tie_policy)
+
+    result: dict[str, dict] = {}
+    for cid, purchases_of in per_customer.items():
+        customer = merged.get(cid)
+        segment = seeds.segment_map.get((r[cid], f[cid], m[cid]))
+        result[cid] = {
+            "customer_id": cid,
+            "as_of_date": as_of_date,
+            "first_order_date": min(d for d, _ in purchases_of),
+            "last_order_date": max(d for d, _ in purchases_of),
+            "recency_days": recency[cid],
+            "frequency": frequency[cid],
+            "monetary": monetary[cid],
+            "r_score": r[cid],
+            "f_score": f[cid],
+            "m_score": m[cid],
+            "rfm_cell": f"{r[cid]}{f[cid]}{m[cid]}",
+            "segment_code": segment,
+            "segment_name": seeds.segment_names.get(segment) if segment else None,
+            "email": customer.email if customer else None,
+            "first_name": customer.first_name if customer else None,
+            "country": customer.country if customer else None,
+            "accepts_marketing": customer.accepts_marketing if customer else None,
+            "is_known_customer": customer is not None,
+        }
+    return result
