@@ -25,20 +25,21 @@
 {%- endmacro %}
 
 {% macro rfm_is_timestamp_text(expr) -%}
-    {#- YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]] naming a real date and time. -#}
-    coalesce(
-        {{ rfm_regexp_like(expr, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?$') }}
-        and cast(substring({{ expr }}, 1, 4) as integer) > 0
-        and cast(substring({{ expr }}, 9, 2) as integer) <= case
-            when substring({{ expr }}, 6, 2) in ('04', '06', '09', '11') then 30
-            when substring({{ expr }}, 6, 2) <> '02' then 31
-            when mod(cast(substring({{ expr }}, 1, 4) as integer), 400) = 0 then 29
-            when mod(cast(substring({{ expr }}, 1, 4) as integer), 100) = 0 then 28
-            when mod(cast(substring({{ expr }}, 1, 4) as integer), 4) = 0 then 29
-            else 28
-        end,
-        false
-    )
+    {#- YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]] naming a real date and time. The calendar check sits inside
+        the case so that it only ever casts text the pattern has already vouched for. -#}
+    case
+        when {{ rfm_regexp_like(expr, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?$') }}
+            then substring({{ expr }}, 1, 4) <> '0000'
+            and cast(substring({{ expr }}, 9, 2) as integer) <= case
+                when substring({{ expr }}, 6, 2) in ('04', '06', '09', '11') then 30
+                when substring({{ expr }}, 6, 2) <> '02' then 31
+                when mod(cast(substring({{ expr }}, 1, 4) as integer), 400) = 0 then 29
+                when mod(cast(substring({{ expr }}, 1, 4) as integer), 100) = 0 then 28
+                when mod(cast(substring({{ expr }}, 1, 4) as integer), 4) = 0 then 29
+                else 28
+            end
+        else false
+    end
 {%- endmacro %}
 
 {% macro rfm_parse_timestamp(expr) -%}
