@@ -30,7 +30,9 @@ LAST_NAMES = (
     "devries", "smith", "jones", "brown", "johnson", "moreau", "lefebvre", "fischer", "weber", "lopez",
     "martinez", "bianchi", "romano", "maes", "bakker", "visser", "taylor", "wilson", "durand", "leroy",
 )
-COUNTRIES = (("FR", 35), ("DE", 18), ("ES", 10), ("IT", 10), ("BE", 7), ("NL", 7), ("GB", 5), ("US", 4), ("CH", 2), ("PT", 2))
+COUNTRIES = (
+    ("FR", 35), ("DE", 18), ("ES", 10), ("IT", 10), ("BE", 7), ("NL", 7), ("GB", 5), ("US", 4), ("CH", 2), ("PT", 2),
+)
 STATUSES = (
     ("completed", 58), ("delivered", 18), ("shipped", 9), ("pending", 4), ("cancelled", 5),
     ("failed", 1), ("refunded", 3), ("returned", 2),
@@ -58,6 +60,9 @@ CUSTOMER_CATEGORIES = (
     "same_person", "no_email", "messy_valid",
 )
 TS_FMT = "'%Y-%m-%d %H:%M:%S'"
+# Raw columns, in the order of docs/rules.md section 1.
+ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id")
+CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing")
 
 
 def lit(value: str) -> str:
@@ -101,6 +106,7 @@ class Generator:
             " / 9007199254740992.0"
         )
         self.start = years_before(args.end_date, args.years)
+        self.end_ts = f"(DATE '{args.end_date}' + INTERVAL 86399 SECOND)"  # last second of the window
         n, c = args.orders, args.customers
         self.dirty_orders = max(3 * len(ORDER_CATEGORIES), round(args.dirty_share * n)) if args.dirty_share > 0 else 0
         self.dirty_customers = max(3 * len(CUSTOMER_CATEGORIES), round(args.dirty_share * c)) if args.dirty_share > 0 else 0
@@ -169,7 +175,7 @@ class Generator:
     def build_orders(self) -> None:
         n = self.a.orders
         buyers = self.scalar("SELECT count(*) FROM buyers")
-        end_ts = f"(DATE '{self.a.end_date}' + INTERVAL 86399 SECOND)"
+        end_ts = self.end_ts
         currency = f"""CASE country
             WHEN 'GB' THEN CASE WHEN uc < 0.9 THEN 'GBP' ELSE 'EUR' END
             WHEN 'US' THEN CASE WHEN uc < 0.95 THEN 'USD' ELSE 'EUR' END
@@ -200,7 +206,8 @@ class Generator:
         # Partial refunds: after the order (1 h to 30 days, within the window), 10-90% of it.
         self.sql(f"""
             CREATE TABLE refunds AS
-            SELECT j, i, ordered_at + to_seconds(3600 + floor(ud * (least(2592000, epoch({end_ts} - ordered_at)) - 3600))::BIGINT) AS ordered_at,
+            SELECT j, i,
+                   ordered_at + to_seconds(3600 + floor(ud * (least(2592000, epoch({end_ts} - ordered_at)) - 3600))::BIGINT) AS ordered_at,
                    -- ur < REFUND_SHARE here, so ur / REFUND_SHARE is again uniform in [0, 1)
                    (-round(total * (0.1 + 0.8 * ur / {REFUND_SHARE}), 2))::DECIMAL(12, 2) AS total,
                    'completed' AS status, currency
@@ -220,6 +227,7 @@ class Generator:
             FROM numbered n
             JOIN cust c USING (i)
             LEFT JOIN (SELECT j, seq FROM numbered WHERE kind = 0) p ON n.kind = 1 AND p.j = n.j""")
+        self.sql("DROP TABLE numbered")  # keep the peak memory down at 10M rows
         # Accounts open shortly (mostly) before the first order; never-buyers any time in the window.
         start_ts = f"TIMESTAMP '{self.start} 00:00:00'"
         self.sql(f"""
@@ -231,6 +239,7 @@ class Generator:
                    END, {TS_FMT}) AS created_at,
                    c.country, c.accepts_marketing
             FROM cust c LEFT JOIN (SELECT i, min(ordered_at) AS first_at FROM base GROUP BY i) f USING (i)""")
+        self.sql("DROP TABLE base")
 
     def spaced(self, k: str, count: int, size: int) -> str:
         """SQL: index in [0, size) of dirty row k's source row, evenly spread and distinct if count <= size."""
@@ -247,9 +256,11 @@ class Generator:
                    u(k, 'dirty_customer') AS du, s.*, strptime(s.created_at, {TS_FMT}) AS created_ts
             FROM range({total}) r(k)
             JOIN clean_customers s ON s.i = {self.spaced(src_k, total, self.a.customers)}""")
-        bad_created = ("2024-02-30", "12/03/2024", "last week", "2024-13-01 00:00:00", "2024-01-01 24:00:00", "2024-01-01T10:00:00Z")
+        bad_created = (
+            "2024-02-30", "12/03/2024", "last week", "2024-13-01 00:00:00", "2024-01-01 24:00:00", "2024-01-01T10:00:00Z",
+        )
         consent = ("Y", "no", "1", "0", "T", "F", "YES", "n", "maybe")
-        end_ts = f"(DATE '{self.a.end_date}' + INTERVAL 86399 SECOND)"
+        end_ts = self.end_ts
         overrides: dict[str, dict[str, str]] = {
             "missing_customer_id": {"customer_id": pick((None, "   "), "m")},
             "conflicting_duplicate": {
@@ -278,12 +289,15 @@ class Generator:
                 "email": "'Messy.' || new_id || '@Example.COM '",
                 "country": "' ' || lower(country) || ' '",
                 "accepts_marketing": pick(consent, "m"),
-                "created_at": f"CASE m % 3 WHEN 0 THEN strftime(created_ts, '%Y-%m-%dT%H:%M') WHEN 1 THEN created_at[:10] ELSE created_at || '.250000' END",
+                "created_at": "CASE m % 3 WHEN 0 THEN strftime(created_ts, '%Y-%m-%dT%H:%M')"
+                " WHEN 1 THEN created_at[:10] ELSE created_at || '.250000' END",
             },
         }
-        columns = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing")
-        self._union("dirty_customers", "dirty_customers_src", CUSTOMER_CATEGORIES, columns, overrides, "new_id")
-        self.sql("CREATE TABLE same_person AS SELECT row_number() OVER (ORDER BY k) - 1 AS r, customer_id FROM dirty_customers WHERE category = 'same_person'")
+        self._union("dirty_customers", "dirty_customers_src", CUSTOMER_CATEGORIES, CUSTOMER_COLUMNS, overrides)
+        self.sql(
+            "CREATE TABLE same_person AS SELECT row_number() OVER (ORDER BY k) - 1 AS r, customer_id"
+            " FROM dirty_customers WHERE category = 'same_person'"
+        )
 
     def build_dirty_orders(self) -> None:
         total, kinds, n = self.dirty_orders, len(ORDER_CATEGORIES), self.a.orders
@@ -307,7 +321,9 @@ class Generator:
             "unparseable_ordered_at": {"ordered_at": pick((
                 "2025-13-01 10:00:00", "2025-02-30 12:00:00", "31/12/2025", "yesterday", None,
                 "2025-06-01 25:00:00", "2025-06-01T10:00:00+02:00", "20250601"), "m")},
-            "non_numeric_order_total": {"order_total": pick(("abc", "1,234.50", "12.5e3", None, "€12.00", "12.3.4", "NaN", ""), "m")},
+            "non_numeric_order_total": {
+                "order_total": pick(("abc", "1,234.50", "12.5e3", None, "€12.00", "12.3.4", "NaN", ""), "m"),
+            },
             "absurd_order_total": {"order_total": pick(("1000000.01", "25000000", "-2000000.00", "999999999.99"), "m")},
             "unknown_status": {"status": pick(("processing", "lost_in_mail", "on-hold"), "m")},
             "unknown_currency": {"currency": pick(("XYZ", "EURO", "BTC"), "m")},
@@ -326,23 +342,22 @@ class Generator:
                 "customer_id": "' ' || customer_id",
                 "status": "CASE WHEN m % 2 = 0 THEN upper(status) ELSE ' ' || upper(status[1]) || status[2:] || '  ' END",
                 "currency": "' ' || lower(currency)",
-                "ordered_at": "CASE m % 3 WHEN 0 THEN replace(ordered_at[:16], ' ', 'T') WHEN 1 THEN ordered_at[:10] ELSE ordered_at || '.123456' END",
+                "ordered_at": "CASE m % 3 WHEN 0 THEN replace(ordered_at[:16], ' ', 'T')"
+                " WHEN 1 THEN ordered_at[:10] ELSE ordered_at || '.123456' END",
                 "order_total": "CASE WHEN m % 2 = 0 THEN '+' || order_total ELSE order_total || '0' END",
             },
             "merged_person_order": {"customer_id": "same_person_id"},
         }
-        columns = ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id")
-        self._union("dirty_orders", "dirty_orders_src", ORDER_CATEGORIES, columns, overrides, "new_id")
+        self._union("dirty_orders", "dirty_orders_src", ORDER_CATEGORIES, ORDER_COLUMNS, overrides)
 
     def _union(
         self, name: str, source: str, categories: Sequence[str], columns: Sequence[str],
-        overrides: dict[str, dict[str, str]], new_id: str,
+        overrides: dict[str, dict[str, str]],
     ) -> None:
         """Table `name`: one SELECT per category; unlisted columns copy the source row, the id is new."""
-        id_column = columns[0]
         selects = []
         for index, category in enumerate(categories):
-            exprs = {c: c for c in columns} | {id_column: new_id} | overrides.get(category, {})
+            exprs = {c: c for c in columns} | {columns[0]: "new_id"} | overrides.get(category, {})
             cols = ", ".join(f"({exprs[c]})::VARCHAR AS {c}" for c in columns)
             selects.append(f"SELECT k, {lit(category)} AS category, {cols} FROM {source} WHERE c = {index}")
         self.sql(f"CREATE TABLE {name} AS " + " UNION ALL ".join(selects))
@@ -353,8 +368,8 @@ class Generator:
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
         paths = (out / f"orders.{fmt}", out / f"customers.{fmt}")
         for path, columns, clean, dirty, key in (
-            (paths[0], "order_id, customer_id, ordered_at, order_total, status, currency, refund_of_order_id", "clean_orders", "dirty_orders", "seq"),
-            (paths[1], "customer_id, email, first_name, created_at, country, accepts_marketing", "clean_customers", "dirty_customers", "i"),
+            (paths[0], ", ".join(ORDER_COLUMNS), "clean_orders", "dirty_orders", "seq"),
+            (paths[1], ", ".join(CUSTOMER_COLUMNS), "clean_customers", "dirty_customers", "i"),
         ):
             self.stage(f"writing {path}")
             dirty_part = f"UNION ALL SELECT 1, k, {columns} FROM {dirty}" if self.a.dirty_share > 0 else ""
@@ -404,12 +419,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument("--customers", type=positive_int, default=2000, help="number of clean customers (default 2000)")
-    parser.add_argument("--orders", type=positive_int, help="number of clean non-refund orders (default 2.5 x customers); ~0.5%% refund rows come on top")
+    parser.add_argument(
+        "--orders", type=positive_int,
+        help="number of clean non-refund orders (default 2.5 x customers); ~0.5%% refund rows come on top",
+    )
     parser.add_argument("--seed", type=int, default=42, help="same seed, same bytes (default 42)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv", help="output format (default csv)")
-    parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 6, 30), help="last order day, YYYY-MM-DD (default 2026-06-30)")
+    parser.add_argument(
+        "--end-date", type=date.fromisoformat, default=date(2026, 6, 30), help="last order day, YYYY-MM-DD (default 2026-06-30)"
+    )
     parser.add_argument("--years", type=positive_int, default=3, help="years of history before --end-date (default 3)")
-    parser.add_argument("--dirty-share", type=share, default=0.0, help="dirty rows to append, as a share of the clean rows (default 0: a set with no rejects)")
+    parser.add_argument(
+        "--dirty-share", type=share, default=0.0,
+        help="dirty rows to append, as a share of the clean rows (default 0: a set with no rejects)",
+    )
     args = parser.parse_args(argv)
     if args.orders is None:
         args.orders = round(2.5 * args.customers)
@@ -418,6 +441,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.end_date > date.today():
+        print("warning: --end-date is after today: later orders are future_dated rejects unless var rfm_today is set",
+              file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="rfm_gen_") as tmp:
         print(Generator(args, tmp).run())
     return 0

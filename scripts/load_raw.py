@@ -9,6 +9,9 @@ prints one `error: ...` line and exits with 2, leaving the existing raw tables u
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import gzip
 import re
 import sys
 from dataclasses import dataclass
@@ -51,7 +54,6 @@ KNOWN_CAUSES: tuple[tuple[str, str], ...] = (
     (r"Invalid unicode", "invalid UTF-8 (save the file as UTF-8)"),
     (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}"),
     (r"unterminated quote", "value with an unterminated quote"),
-    (r"not possible to automatically detect the CSV", "cannot detect the CSV dialect (rows with different numbers of columns?); pass --delimiter"),
     (r"not a GZIP stream", "not a valid gzip file"),
     (r"too small to be a Parquet file|No magic bytes", "not a valid Parquet file"),
 )
@@ -106,62 +108,93 @@ class Loader:
         self.con = con
         self.delimiter = delimiter
 
-    def stage(self, spec: TableSpec, path_arg: str) -> int:
-        """Read one file fully into table stage_<name>; return its row count."""
+    @staticmethod
+    def precheck(spec: TableSpec, path_arg: str) -> None:
+        """Cheap checks, run on both files before reading either."""
         label = f"{spec.name} file {path_arg}"
         path = Path(path_arg)
-        lower = path.name.lower()
-        if not lower.endswith((".csv", ".csv.gz", ".parquet")):
+        if not path.name.lower().endswith((".csv", ".csv.gz", ".parquet")):
             raise UserError(f"{label}: unsupported extension (expected .csv, .csv.gz or .parquet)")
         if not path.is_file():
             raise UserError(f"{label}: no such file")
         if path.stat().st_size == 0:
             raise UserError(f"{label}: file is empty")
 
-        if lower.endswith(".parquet"):
-            source, params, delimiter = "read_parquet(?)", [str(path)], None
+    def stage(self, spec: TableSpec, path_arg: str) -> int:
+        """Read one file fully into table stage_<name>; return its row count."""
+        label = f"{spec.name} file {path_arg}"
+        path = Path(path_arg)
+        if path.name.lower().endswith(".parquet"):
+            source, params = "read_parquet(?)", [str(path)]
+            found = [(str(name), str(typ)) for name, typ, *_ in self._run(label, f"DESCRIBE SELECT * FROM {source}", params)]
+            exprs = [(name, text_expr(name, typ)) for name, typ in found]
         else:
-            delimiter = self.delimiter or self._sniff_delimiter(label, path)
-            # RFC 4180 quoting, strict: a malformed row is an error, never silently skipped or padded.
+            delimiter, header_line, names = self._csv_header(label, path)
+            if not any(n.strip().lower() == spec.columns[0] for n in names):
+                self._check_delimiter(label, header_line, delimiter)
+            # We parse the header ourselves and hand DuckDB positional names: no sniffing (which may
+            # skip "odd" leading rows) and no user text in SQL. Strict RFC 4180: a malformed row is an
+            # error with its line number, never skipped or padded.
+            struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
             source = (
-                "read_csv(?, header = true, all_varchar = true, strict_mode = true, delim = ?,"
-                " quote = '\"', escape = '\"', encoding = 'utf-8')"
+                f"read_csv(?, auto_detect = false, header = true, columns = {{{struct}}}, delim = ?,"
+                " quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')"
             )
             params = [str(path), delimiter]
+            exprs = [(name, f"c{i}") for i, name in enumerate(names)]
 
-        found = self._run(label, f"DESCRIBE SELECT * FROM {source}", params)
-        columns = {str(name).strip().lower(): (str(name), str(typ)) for name, typ, *_ in found}
-        names = [str(row[0]) for row in found]
+        columns: dict[str, str] = {}
+        for name, expr in exprs:
+            key = name.strip().lower()
+            if key in columns:
+                raise UserError(f"{label}: column {key!r} appears twice")
+            columns[key] = expr
         missing = [c for c in spec.columns[: spec.required] if c not in columns]
         if missing:
-            if delimiter is not None:
-                self._check_delimiter(label, names, delimiter, spec)
-            raise UserError(f"{label}: missing required column '{missing[0]}' (found: {', '.join(names)})")
-        extra = [orig for key, (orig, _) in columns.items() if key not in spec.columns]
+            found_names = ", ".join(name.strip() for name, _ in exprs)
+            raise UserError(f"{label}: missing required column '{missing[0]}' (found: {found_names})")
+        extra = [name.strip() for name, _ in exprs if name.strip().lower() not in spec.columns]
         if extra:
             print(f"warning: {label}: ignoring unknown columns: {', '.join(extra)}", file=sys.stderr)
 
-        select = ", ".join(
-            f"{text_expr(*columns[c])} AS {quote_ident(c)}" if c in columns else f"NULL::VARCHAR AS {quote_ident(c)}"
-            for c in spec.columns
-        )
+        select = ", ".join(f"{columns.get(c, 'NULL::VARCHAR')} AS {quote_ident(c)}" for c in spec.columns)
         self._run(label, f"CREATE OR REPLACE TABLE stage_{spec.name} AS SELECT {select} FROM {source}", params)
         (count,) = self._run(label, f"SELECT count(*) FROM stage_{spec.name}", [])[0]
         if count == 0:
             raise UserError(f"{label}: file has no data rows")
         return int(count)
 
-    def _sniff_delimiter(self, label: str, path: Path) -> str:
-        rows = self._run(label, "SELECT Delimiter FROM sniff_csv(?, quote = '\"', escape = '\"', strict_mode = true)", [str(path)])
-        return str(rows[0][0])
+    def _csv_header(self, label: str, path: Path) -> tuple[str, str, list[str]]:
+        """(delimiter, raw header line, column names) of a CSV file."""
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        try:
+            with opener(path, "rb") as file:
+                raw = file.readline()
+        except (gzip.BadGzipFile, EOFError):
+            raise UserError(f"{label}: not a valid gzip file") from None
+        except OSError as exc:
+            raise UserError(f"{label}: cannot read ({exc.strerror or exc})") from None
+        try:
+            line = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UserError(f"{label}, line 1: invalid UTF-8 (save the file as UTF-8)") from None
+        if not line.strip():
+            raise UserError(f"{label}: no header line")
+        # Sniff: the candidate most frequent in the header (',' when none is).
+        delimiter = self.delimiter or max(DELIMITERS, key=line.count)
+        try:
+            names = next(csv.reader([line], delimiter=delimiter, quotechar='"', strict=True))
+        except csv.Error as exc:
+            raise UserError(f"{label}, line 1: unreadable header ({exc})") from None
+        return delimiter, line, names
 
     @staticmethod
-    def _check_delimiter(label: str, names: list[str], used: str, spec: TableSpec) -> None:
-        # A header holding known column names glued by another delimiter means the wrong one was used.
-        for name in names:
-            for other in DELIMITERS:
-                if other != used and other in name and spec.columns[0] in name.lower().split(other):
-                    raise UserError(f"{label}: looks like {other!r}-delimited, not {used!r}; pass --delimiter {other!r}")
+    def _check_delimiter(label: str, header_line: str, used: str) -> None:
+        """A header without the delimiter but with another candidate: the wrong one was given."""
+        others = [d for d in DELIMITERS if d != used and d in header_line]
+        if used not in header_line and others:
+            best = max(others, key=header_line.count)
+            raise UserError(f"{label}: looks like {best!r}-delimited, not {used!r}; pass --delimiter {best!r}")
 
     def _run(self, label: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
@@ -185,7 +218,8 @@ class Loader:
                 self.con.execute(f"CREATE OR REPLACE TABLE {target}.{spec.name} AS SELECT * FROM stage_{spec.name}")
             self.con.execute("COMMIT")
         except BaseException as exc:
-            self.con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has rolled back already
+                self.con.execute("ROLLBACK")
             # e.g. a view already named raw.orders, a full disk: the user's to fix.
             if isinstance(exc, FILE_ERRORS + (duckdb.CatalogException,)):
                 raise UserError(f"cannot replace the raw tables in {database}: {duckdb_cause(exc)[1]}") from None
@@ -219,7 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserError(f"target '{target['target_name']}': bad DuckDB settings: {duckdb_cause(exc)[1]}") from None
         try:
             loader = Loader(con, args.delimiter)
-            counts = {spec.name: loader.stage(spec, path) for spec, path in ((ORDERS, args.orders), (CUSTOMERS, args.customers))}
+            files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
+            for spec, path in files:
+                loader.precheck(spec, path)
+            counts = {spec.name: loader.stage(spec, path) for spec, path in files}
             loader.replace_raw(target["path"], args.schema)
         finally:
             con.close()

@@ -25,8 +25,6 @@ Reject = tuple[str, str | None, str]
 ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id")
 CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing")
 
-# rules.md says "trimmed" without naming characters: we take ASCII whitespace, not only spaces.
-_WHITESPACE = " \t\n\r\f\v"
 # re.ASCII: `\d` must not accept non-ASCII digits; fullmatch: `$` would accept a trailing newline.
 _TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{6}))?)?)?", re.ASCII)
 _NUMBER_RE = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
@@ -46,10 +44,13 @@ _CASE: dict[str, Callable[[str], str]] = {
 
 
 def clean(value: str | None) -> str | None:
-    """Trim; an empty string becomes None."""
+    """Trim; an empty string becomes None.
+
+    rules.md says "trimmed" without naming characters: we strip all whitespace (str.strip()).
+    """
     if value is None:
         return None
-    value = value.strip(_WHITESPACE)
+    value = value.strip()
     return value or None
 
 
@@ -213,8 +214,9 @@ def _check_orders(
         if reason is not None:
             rejects.append(("orders", row["order_id"], reason))
             continue
-        assert row["order_id"] is not None and row["customer_id"] is not None and ordered_at and total is not None
-        accepted.append(Order(row["order_id"], row["customer_id"], ordered_at.date(), total, status, currency, refund_of))
+        order_id, customer_id = row["order_id"], row["customer_id"]
+        assert order_id and customer_id and ordered_at and total is not None  # narrowed by the rules above
+        accepted.append(Order(order_id, customer_id, ordered_at.date(), total, status, currency, refund_of))
     purchase_ids = {o.order_id for o in accepted if o.refund_of is None}
     kept: list[Order] = []
     for order in accepted:

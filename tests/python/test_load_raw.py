@@ -1,0 +1,207 @@
+"""scripts/load_raw.py, run as the user runs it: a subprocess from the project root."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id"]
+CUSTOMER_COLUMNS = ["customer_id", "email", "first_name", "created_at", "country", "accepts_marketing"]
+ORDERS_CSV = (
+    "order_id,customer_id,ordered_at,order_total,status,currency,refund_of_order_id\n"
+    "O1,C1,2024-01-02 10:00:00,12.50,completed,EUR,\n"
+    "  O2 ,C1,2024-01-03,-2.00, Completed ,eur,O1\n"
+)
+CUSTOMERS_CSV = "customer_id,email,first_name,created_at,country,accepts_marketing\nC1,a@example.com,Zoé,2023-12-01,FR,true\n"
+
+
+class Env:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.db = tmp / "warehouse.duckdb"
+        profiles = tmp / "profiles"
+        profiles.mkdir()
+        shutil.copy(ROOT / "profiles.yml.example", profiles / "profiles.yml")
+        self.environ = {k: v for k, v in os.environ.items() if not k.startswith(("RFM_", "DBT_"))}
+        self.environ |= {
+            "RFM_DUCKDB_PATH": str(self.db),
+            "RFM_DUCKDB_TEMP_DIR": str(tmp / "duckdb_tmp"),
+            "RFM_DUCKDB_MEMORY_LIMIT": "1GB",
+            "DBT_PROFILES_DIR": str(profiles),
+        }
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def load(self, orders: Path | str, customers: Path | str, *extra: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "scripts/load_raw.py", "--orders", str(orders), "--customers", str(customers), *extra]
+        return subprocess.run(command, cwd=ROOT, env=self.environ, capture_output=True, text=True, timeout=60)
+
+    def table(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            result = con.execute(f"SELECT * FROM raw.{name}")
+            return [d[0] for d in result.description], result.fetchall()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    return Env(tmp_path)
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def test_csv_is_stored_as_text_exactly_as_it_arrived(env: Env) -> None:
+    customers = env.write("c.csv", "customer_id,email,first_name,created_at,country,accepts_marketing,loyalty_tier\nC1, A@x.com ,Zoé,,fr,Y,gold\n")
+    result = env.load(env.write("o.csv", ORDERS_CSV), customers)
+    assert result.returncode == 0, result.stderr
+    assert "2 rows into raw.orders" in result.stdout and "1 rows into raw.customers" in result.stdout
+    assert "ignoring unknown columns: loyalty_tier" in result.stderr
+    columns, rows = env.table("orders")
+    assert columns == ORDER_COLUMNS
+    assert rows == [
+        ("O1", "C1", "2024-01-02 10:00:00", "12.50", "completed", "EUR", None),
+        ("  O2 ", "C1", "2024-01-03", "-2.00", " Completed ", "eur", "O1"),
+    ]
+    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", " A@x.com ", "Zoé", None, "fr", "Y")])
+
+
+def test_gzipped_csv_and_case_insensitive_headers(env: Env) -> None:
+    orders = env.tmp / "o.csv.gz"
+    orders.write_bytes(gzip.compress(ORDERS_CSV.replace("order_id,customer_id", " Order_ID ,CUSTOMER_ID").encode()))
+    result = env.load(orders, env.write("c.csv", CUSTOMERS_CSV))
+    assert result.returncode == 0, result.stderr
+    assert [r[0] for r in env.table("orders")[1]] == ["O1", "  O2 "]
+
+
+def test_parquet_typed_columns_become_text(env: Env) -> None:
+    orders, customers = env.tmp / "o.parquet", env.tmp / "c.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            """COPY (SELECT * FROM (VALUES
+                    (17, 'C1', TIMESTAMP '2024-01-02 03:04:05', 12.50::DECIMAL(10, 2), 0.1::DOUBLE),
+                    (18, 'C1', TIMESTAMP '2024-01-02 03:04:05.123456', -3::DECIMAL(10, 2), 1e20::DOUBLE))
+                t("ORDER_ID", " customer_id ", ordered_at, order_total, currency)) TO ? (FORMAT parquet)""",
+            [str(orders)],
+        )
+        con.execute(
+            "COPY (SELECT 'C1' AS customer_id, DATE '2023-12-01' AS created_at, true AS accepts_marketing) TO ? (FORMAT parquet)",
+            [str(customers)],
+        )
+    result = env.load(orders, customers)
+    assert result.returncode == 0, result.stderr
+    assert env.table("orders")[1] == [
+        ("17", "C1", "2024-01-02 03:04:05", "12.50", None, "0.1", None),
+        ("18", "C1", "2024-01-02 03:04:05.123456", "-3.00", None, "100000000000000000000", None),
+    ]
+    assert env.table("customers")[1] == [("C1", None, None, "2023-12-01", None, "true")]
+
+
+def test_missing_optional_columns_become_null_columns(env: Env) -> None:
+    orders = env.write("o.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,5\n")
+    result = env.load(orders, env.write("c.csv", "customer_id\nC1\n"))
+    assert result.returncode == 0, result.stderr
+    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None)])
+    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", None, None, None, None, None)])
+
+
+@pytest.mark.parametrize("bad", ["orders", "customers"])
+def test_user_error_leaves_previous_raw_tables_untouched(env: Env, bad: str) -> None:
+    good_orders, good_customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    assert env.load(good_orders, good_customers).returncode == 0
+    before = env.table("orders"), env.table("customers")
+
+    new_orders = env.write("o2.csv", ORDERS_CSV + "O3,C2,2024-02-01,1.00,,,\n")
+    if bad == "orders":
+        broken = env.write("bad.csv", "order_id,customer_id,ordered_at,amount\nO9,C9,2024-01-01,1\n")
+        line = assert_user_error(env.load(broken, good_customers), "orders file", "bad.csv", "'order_total'")
+        assert "(found: order_id, customer_id, ordered_at, amount)" in line
+    else:
+        broken = env.write("bad.csv", "id,email\nC9,x@example.com\n")
+        assert_user_error(env.load(new_orders, broken), "customers file", "'customer_id'", "(found: id, email)")
+    assert (env.table("orders"), env.table("customers")) == before
+
+
+def test_wrong_delimiter_is_named(env: Env) -> None:
+    semicolon = env.write("semi.csv", "order_id;customer_id;ordered_at;order_total\nO1;C1;2024-01-02;5,10\n")
+    customers = env.write("c.csv", CUSTOMERS_CSV)
+    assert_user_error(env.load(semicolon, customers, "--delimiter", ","), "looks like ';'-delimited, not ','", "--delimiter ';'")
+    tabbed = env.write("tab.csv", "customer_id\temail\nC1\ta@example.com\n")
+    assert_user_error(env.load(semicolon, tabbed, "--delimiter", ";"), "customers file", "looks like '\\t'-delimited")
+    # Left to the sniffer, both load.
+    assert env.load(semicolon, tabbed).returncode == 0
+    assert env.table("orders")[1] == [("O1", "C1", "2024-01-02", "5,10", None, None, None)]
+
+
+def test_invalid_utf8_names_the_line(env: Env) -> None:
+    orders = env.tmp / "latin1.csv"
+    rows = ["order_id,customer_id,ordered_at,order_total"] + [f"O{i},C{i},2024-01-02,1.00" for i in range(1, 9)]
+    rows[4] = "O4,Cl\xe9ment,2024-01-02,1.00"
+    orders.write_bytes("\n".join(rows).encode("latin-1"))
+    assert_user_error(env.load(orders, env.write("c.csv", CUSTOMERS_CSV)), "orders file", "latin1.csv, line 5", "UTF-8")
+
+
+def test_file_without_data_rows(env: Env) -> None:
+    orders = env.write("o.csv", "order_id,customer_id,ordered_at,order_total\n")
+    assert_user_error(env.load(orders, env.write("c.csv", CUSTOMERS_CSV)), "orders file", "no data rows")
+
+
+def test_paths_with_quotes_load(env: Env) -> None:
+    orders = env.write("it's here/o'rders \"v1\".csv", ORDERS_CSV)
+    result = env.load(orders, env.write("it's here/c'.csv", CUSTOMERS_CSV), "--schema", 'raw')
+    assert result.returncode == 0, result.stderr
+    assert len(env.table("orders")[1]) == 2
+
+
+@pytest.mark.parametrize(
+    ("case", "fragments"),
+    [
+        ("missing_file", ("orders file", "no such file")),
+        ("bad_extension", ("orders file", "unsupported extension")),
+        ("not_parquet", ("orders file", "not a valid Parquet file")),
+        ("ragged_row", ("orders file", "line 3", "expected 4 columns, found 5")),
+        ("unknown_target", ("unknown target 'nope'",)),
+        ("no_profiles", ("profiles.yml not found",)),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragments: tuple[str, ...]) -> None:
+    orders: Path | str = env.write("o.csv", ORDERS_CSV)
+    customers, extra = env.write("c.csv", CUSTOMERS_CSV), []
+    if case == "missing_file":
+        orders = env.tmp / "absent.csv"
+    elif case == "bad_extension":
+        orders = env.write("o.xlsx", ORDERS_CSV)
+    elif case == "not_parquet":
+        orders = env.write("o.parquet", ORDERS_CSV)
+    elif case == "ragged_row":
+        orders = env.write("r.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,1\nO2,C1,2024-01-02,1,oops\n")
+    elif case == "unknown_target":
+        extra = ["--target", "nope"]
+    else:
+        extra = ["--profiles-dir", str(env.tmp)]
+    assert_user_error(env.load(orders, customers, *extra), *fragments)
+    assert not env.db.exists()
+
+
+def test_help() -> None:
+    result = subprocess.run([sys.executable, "scripts/load_raw.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--orders" in result.stdout and "--delimiter" in result.stdout

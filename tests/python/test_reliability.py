@@ -1,0 +1,145 @@
+"""Determinism, idempotency, surviving a killed build, and hostile vars.
+
+Marts are compared through a hash of their sorted rows, so "identical" means identical to the byte of
+every value, not merely the same counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN_DIR, PROJECT_DIR, DemoData, Workspace, generate_demo
+
+MARTS = ("customer_rfm", "rfm_segment_summary", "data_quality_rejects", "data_quality_summary")
+DIRTY_VARS = {"rfm_unknown_status_severity": "warn"}
+# Seeds and models without the tests, where the tests are not the subject (they are row-order blind).
+MODELS_ONLY = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+
+
+def mart_hashes(ws: Workspace) -> dict[str, str]:
+    hashes = {}
+    for mart in MARTS:
+        rows = sorted(ws.query(f"select * from main.{mart}"), key=repr)
+        hashes[mart] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return hashes
+
+
+def shuffled_copy(source: Path, dest: Path, seed: int) -> Path:
+    header, *rows = source.read_text(encoding="utf-8").splitlines()
+    random.Random(seed).shuffle(rows)
+    dest.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def dirty_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    return generate_demo(tmp_path_factory.mktemp("dirty"), "--customers", "800", "--dirty-share", "0.05")
+
+
+def test_row_order_does_not_change_marts(dirty_data: DemoData, tmp_path: Path) -> None:
+    results = []
+    for seed in (0, 1, 2):
+        ws = Workspace(tmp_path / f"shuffle_{seed}")
+        orders = dirty_data.orders if seed == 0 else shuffled_copy(dirty_data.orders, ws.root / "o.csv", seed)
+        customers = dirty_data.customers if seed == 0 else shuffled_copy(dirty_data.customers, ws.root / "c.csv", seed)
+        ws.load(orders, customers)
+        ws.dbt("build", *MODELS_ONLY, vars=DIRTY_VARS)
+        results.append(mart_hashes(ws))
+    assert results[0] == results[1] == results[2]
+
+
+def test_second_build_changes_nothing(demo_build: Workspace, tmp_path: Path) -> None:
+    ws = demo_build.clone(tmp_path / "ws")
+    before = mart_hashes(ws)
+    ws.dbt("build")
+    assert mart_hashes(ws) == before
+
+
+def _wait_for_line(log: Path, needle: str, proc: subprocess.Popen[str], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and needle in log.read_text(encoding="utf-8", errors="replace"):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+@pytest.fixture(scope="module")
+def kill_scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, str], dict[str, str]]:
+    """A finished build on a small data set, and the marts a build of a bigger one must end with."""
+    root = tmp_path_factory.mktemp("kill")
+    big = generate_demo(root / "big", "--customers", "15000")
+    small = generate_demo(root / "small", "--customers", "3000", "--seed", "7")
+    previous = Workspace(root / "previous")
+    previous.load(small.orders, small.customers)
+    previous.dbt("build")
+    reference = Workspace(root / "reference")
+    reference.load(big.orders, big.customers)
+    reference.dbt("build", *MODELS_ONLY)
+    previous.load(big.orders, big.customers)  # raw data is replaced; the marts are still the small ones
+    return previous, mart_hashes(previous), mart_hashes(reference)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2])
+def test_killed_build_leaves_marts_whole(
+    delay: float, kill_scenario: tuple[Workspace, dict[str, str], dict[str, str]], tmp_path: Path
+) -> None:
+    """SIGKILL dbt while the marts are being written: each mart is still its old or its new self."""
+    previous, old, new = kill_scenario
+    ws = previous.clone(tmp_path / "ws")
+    log = ws.root / "logs" / "dbt.log"
+    proc = subprocess.Popen(
+        [str(BIN_DIR / "dbt"), "build", "--target-path", str(ws.root / "target"), "--log-path", str(ws.root / "logs"),
+         "--vars", '{"rfm_today": "2026-11-25"}'],
+        cwd=PROJECT_DIR, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,
+    )
+    try:
+        assert _wait_for_line(log, "START sql table model main.customer_rfm", proc, timeout=120), \
+            "dbt finished before the marts were written; the kill would test nothing"
+        time.sleep(delay)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    after = mart_hashes(ws)  # every mart readable after the kill
+    for mart in MARTS:
+        assert after[mart] in (old[mart], new[mart]), f"{mart} is neither the previous nor the new version"
+
+    ws.dbt("build")
+    assert mart_hashes(ws) == new
+
+
+@pytest.mark.parametrize(
+    ("vars_text", "message"),
+    [
+        ("{as_of_date: \"2024-01-01'; drop table raw.orders; --\"}", "var as_of_date must be a date written YYYY-MM-DD"),
+        ("{as_of_date: \"2024-02-30\"}", "var as_of_date is not a real calendar date"),
+        ("{rfm_today: \"tomorrow\"}", "var rfm_today must be a date written YYYY-MM-DD"),
+        ("{rfm_score_levels: \"4; drop table raw.orders\"}", "var rfm_score_levels must be a whole number from 2 to 9"),
+        ("{rfm_tie_policy: random}", "var rfm_tie_policy must be one of split, shared"),
+        ("{rfm_base_currency: \"EUR' or 1=1 --\"}", "var rfm_base_currency must be a three-letter currency code"),
+        ("{rfm_max_order_total: -1}", "var rfm_max_order_total must be a whole number"),
+    ],
+)
+def test_hostile_vars_are_one_clear_error(vars_text: str, message: str, demo_build: Workspace, tmp_path: Path) -> None:
+    ws = demo_build.clone(tmp_path / "ws")
+    raw_before = ws.query("select count(*) from raw.orders")
+    marts_before = mart_hashes(ws)
+    proc = subprocess.run(
+        [str(BIN_DIR / "dbt"), "build", "--target-path", str(ws.root / "target"), "--log-path", str(ws.root / "logs"),
+         "--vars", vars_text],
+        cwd=PROJECT_DIR, env=ws.env, capture_output=True, text=True,
+    )
+    assert proc.returncode != 0
+    assert message in proc.stdout, proc.stdout[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert ws.query("select count(*) from raw.orders") == raw_before
+    assert mart_hashes(ws) == marts_before

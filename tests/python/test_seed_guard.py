@@ -1,0 +1,91 @@
+"""A bad edit of the segment map stops `dbt build` with the offending cell named, before any mart changes.
+
+Each case edits a copy of the project's seed (never the real one), reloads different raw data so that a
+rebuilt mart would differ, runs `dbt build`, and checks that the build failed, said which cell is wrong,
+and left `customer_rfm` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import BIN_DIR, PROJECT_DIR, TODAY, DemoData, Workspace
+
+MAP_HEADER = "r_score,f_score,m_score,segment_code"
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests/generic", "analyses")
+
+
+def copy_project(dest: Path) -> Path:
+    dest.mkdir()
+    for part in PROJECT_PARTS:
+        source = PROJECT_DIR / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part)
+        else:
+            shutil.copyfile(source, dest / part)
+    return dest
+
+
+def edit_map(project: Path, edit: Callable[[list[str]], list[str]]) -> None:
+    path = project / "seeds" / "rfm_segment_map.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    assert header == MAP_HEADER
+    path.write_text("\n".join([header, *edit(rows)]) + "\n", encoding="utf-8")
+
+
+def mart_rows(ws: Workspace) -> list[tuple]:
+    return ws.query("select * from main.customer_rfm order by customer_id")
+
+
+CASES: dict[str, tuple[Callable[[list[str]], list[str]], str]] = {
+    "missing cell": (
+        lambda rows: [r for r in rows if r != "4,4,4,champions"],
+        "cell r_score-f_score-m_score = 4-4-4 has no row in rfm_segment_map",
+    ),
+    "doubled cell": (
+        lambda rows: [*rows, "3,4,4,champions"],
+        "cell r_score-f_score-m_score = 3-4-4 appears 2 times in rfm_segment_map",
+    ),
+    "score out of range": (
+        lambda rows: [*[r for r in rows if r != "1,1,1,lost"], "5,1,1,lost"],
+        "r_score = 5 is outside 1..4",
+    ),
+    "unknown segment": (
+        lambda rows: [r.replace("4,4,4,champions", "4,4,4,vip") for r in rows],
+        'segment_code "vip" is not in rfm_segments.segment_code',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_map_edit_stops_build_and_keeps_marts(
+    case: str, demo_build: Workspace, demo_data: DemoData, tmp_path: Path
+) -> None:
+    edit, expected_message = CASES[case]
+    ws = demo_build.clone(tmp_path / "ws")
+    before = mart_rows(ws)
+    assert before, "the demo build scored nobody"
+
+    # Half the orders: a mart rebuilt from these would differ from `before`.
+    half = tmp_path / "half_orders.csv"
+    lines = demo_data.orders.read_text(encoding="utf-8").splitlines()
+    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+    ws.load(half, demo_data.customers)
+
+    project = copy_project(tmp_path / "project")
+    edit_map(project, edit)
+    proc = subprocess.run(
+        [str(BIN_DIR / "dbt"), "build", "--project-dir", str(project), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
+        cwd=project, env=ws.env, capture_output=True, text=True,
+    )
+
+    assert proc.returncode != 0, f"dbt build passed with a bad map ({case})"
+    assert expected_message in proc.stdout, proc.stdout[-4000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert mart_rows(ws) == before, "customer_rfm changed although the seed tests failed"
