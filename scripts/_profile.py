@@ -1,12 +1,13 @@
 """Resolve the dbt target of profile `rfm` the way dbt does, without dbt internals.
 
-Reads profiles.yml, renders `{{ env_var('X', 'default') }}` with jinja2 and returns the chosen
-output as a plain dict. Engine-specific clean-up lives in `_NORMALISERS`: add postgres/spark there.
+Reads profiles.yml, renders `{{ env_var('X', 'default') }}` (and dbt's `as_number`) with jinja2 and
+returns the chosen output as a plain dict. Engine-specific clean-up lives in `_NORMALISERS`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -55,11 +56,46 @@ def _normalise_duckdb(output: dict[str, Any]) -> dict[str, Any]:
     settings = dict(output.get("settings") or {})
     if settings.get("temp_directory"):
         settings["temp_directory"] = _project_path(str(settings["temp_directory"]))
-    return {**output, "path": path, "settings": settings}
+    return {**output, "path": path, "settings": settings, "location": path}
+
+
+def _normalise_postgres(output: dict[str, Any]) -> dict[str, Any]:
+    # dbt-postgres accepts `database` as an alias of `dbname`.
+    dbname = output.get("dbname") or output.get("database")
+    for key, value in (("host", output.get("host")), ("user", output.get("user")), ("dbname", dbname)):
+        if not value:
+            raise ProfileError(f"postgres target: '{key}' is required")
+    try:
+        port = int(output.get("port", 5432))
+    except (TypeError, ValueError):
+        raise ProfileError(f"postgres target: port must be a number, got {output.get('port')!r}") from None
+    location = f"postgresql://{output['user']}@{output['host']}:{port}/{dbname}"
+    return {**output, "dbname": str(dbname), "port": port, "password": str(output.get("password") or ""),
+            "location": location}
+
+
+def _normalise_spark(output: dict[str, Any]) -> dict[str, Any]:
+    params = {str(k): str(v) for k, v in (output.get("server_side_parameters") or {}).items()}
+    # A session resolves relative paths against the working directory, which for dbt is the project root.
+    if "spark.sql.warehouse.dir" in params:
+        params["spark.sql.warehouse.dir"] = _project_path(params["spark.sql.warehouse.dir"])
+    metastore_key = "spark.hadoop.javax.jdo.option.ConnectionURL"
+    if metastore_key in params:
+        params[metastore_key] = re.sub(
+            r"(databaseName=)([^;]+)", lambda m: m.group(1) + _project_path(m.group(2)), params[metastore_key]
+        )
+    method = str(output.get("method", ""))
+    if method == "session":
+        location = params.get("spark.sql.warehouse.dir", "spark-warehouse")
+    else:
+        location = f"{method}://{output.get('host')}"
+    return {**output, "method": method, "server_side_parameters": params, "location": location}
 
 
 _NORMALISERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "duckdb": _normalise_duckdb,
+    "postgres": _normalise_postgres,
+    "spark": _normalise_spark,
 }
 
 
@@ -86,6 +122,8 @@ def resolve_target(profiles_path: str | None = None, target: str | None = None) 
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.globals["env_var"] = _env_var
+    # Rendering yields text whatever the filter does; the normalisers check and convert numbers.
+    env.filters["as_number"] = str
     name = target or str(_render(profile.get("target", "default"), env))
     outputs = profile["outputs"]
     if name not in outputs:

@@ -2,8 +2,10 @@
 """Load orders and customers files into the raw tables of the dbt target, as text.
 
 Both files are read and checked completely in an in-memory DuckDB first; only then are
-<schema>.orders and <schema>.customers replaced, together, in one transaction. A user error
-prints one `error: ...` line and exits with 2, leaving the existing raw tables untouched.
+<schema>.orders and <schema>.customers replaced, together: in one transaction on DuckDB and PostgreSQL,
+and on Spark (which has no multi-table transactions) by writing both tables aside and then renaming them
+into place. A user error prints one `error: ...` line and exits with 2, leaving the existing raw tables
+untouched.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import argparse
 import contextlib
 import csv
 import gzip
+import importlib
+import io
 import re
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from types import ModuleType
+from typing import Any, Callable, Sequence
 
 import duckdb
 
@@ -59,12 +66,36 @@ KNOWN_CAUSES: tuple[tuple[str, str], ...] = (
 )
 
 
+# PostgreSQL COPY text format: a tab between values, \N for null, and these characters escaped.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_BATCH_ROWS = 10_000
+
+
 class UserError(Exception):
     """Printed as one `error: ...` line, exit code 2."""
 
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def import_engine_module(name: str, target: dict[str, Any]) -> ModuleType:
+    """The driver of a warehouse engine, installed only with that engine's requirements file."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise UserError(
+            f"target '{target['target_name']}' needs the Python package of {name.split('.')[0]}: "
+            f"pip install -r requirements-{target['type']}.txt"
+        ) from None
+
+
+def copy_text(value: str | None) -> str:
+    return "\\N" if value is None else value.translate(COPY_ESCAPES)
 
 
 def duckdb_cause(exc: duckdb.Error) -> tuple[int | None, str]:
@@ -204,8 +235,9 @@ class Loader:
             where = f"{label}, line {line}" if line is not None else label
             raise UserError(f"{where}: {cause}") from None
 
-    def replace_raw(self, database: str, schema: str) -> None:
+    def replace_raw_duckdb(self, target: dict[str, Any], schema: str) -> None:
         """Swap both raw tables in one transaction of the target database."""
+        database = target["path"]
         try:
             self.con.execute("ATTACH ? AS rfm_target", [database])
         except FILE_ERRORS + (duckdb.ResourceInUseException, duckdb.PermissionException) as exc:
@@ -226,6 +258,95 @@ class Loader:
             raise
         finally:
             self.con.execute("DETACH rfm_target")
+
+    def replace_raw_postgres(self, target: dict[str, Any], schema: str) -> None:
+        """Swap both raw tables in one PostgreSQL transaction, streaming the staged rows with COPY."""
+        psycopg2 = import_engine_module("psycopg2", target)
+        from psycopg2 import sql
+
+        try:
+            pg = psycopg2.connect(host=target["host"], port=target["port"], user=target["user"],
+                                  password=target["password"], dbname=target["dbname"], connect_timeout=10)
+        except psycopg2.Error as exc:
+            raise UserError(f"cannot connect to {target['location']}: {first_line(exc)}") from None
+        try:
+            with pg, pg.cursor() as cur:  # one transaction: committed on success, rolled back on any error
+                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                for spec in (ORDERS, CUSTOMERS):
+                    table = sql.Identifier(schema, spec.name)
+                    cur.execute(
+                        "SELECT column_name, data_type FROM information_schema.columns"
+                        " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                        (schema, spec.name),
+                    )
+                    if cur.fetchall() == [(column, "text") for column in spec.columns]:
+                        # Emptied, not dropped: the staging views that dbt built on it keep working.
+                        cur.execute(sql.SQL("TRUNCATE {}").format(table))
+                    else:
+                        columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in spec.columns)
+                        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+                        cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
+                    copy = sql.SQL("COPY {} FROM STDIN").format(table)
+                    for chunk in self._copy_chunks(spec):
+                        cur.copy_expert(copy, io.StringIO(chunk))
+        except psycopg2.Error as exc:
+            # e.g. a view already named raw.orders, no right to create the schema: the user's to fix.
+            raise UserError(f"cannot replace the raw tables in {target['location']}: {first_line(exc)}") from None
+        finally:
+            pg.close()
+
+    def _copy_chunks(self, spec: TableSpec) -> Iterator[str]:
+        """The staged rows of a table in COPY text format, a batch at a time."""
+        result = self.con.execute(f"SELECT * FROM stage_{spec.name}")
+        while rows := result.fetchmany(COPY_BATCH_ROWS):
+            yield "".join("\t".join(copy_text(value) for value in row) + "\n" for row in rows)
+
+    def replace_raw_spark(self, target: dict[str, Any], schema: str) -> None:
+        """Write both raw tables aside through a Spark session, then rename them into place."""
+        if target["method"] != "session":
+            raise UserError(
+                f"target '{target['target_name']}': load_raw.py loads Spark through `method: session` only; on a"
+                f" cluster, load the files into {schema}.orders and {schema}.customers (string columns) with its tools"
+            )
+        pyspark_sql = import_engine_module("pyspark.sql", target)
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        def ident(*parts: str) -> str:
+            return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
+
+        builder = pyspark_sql.SparkSession.builder.enableHiveSupport()
+        # The same warehouse and metastore as the dbt session, which takes its settings from the same keys.
+        for key, value in target["server_side_parameters"].items():
+            builder = builder.config(key, value)
+        with tempfile.TemporaryDirectory(prefix="rfm-load-") as tmp:
+            files = {spec.name: Path(tmp) / f"{spec.name}.parquet" for spec in (ORDERS, CUSTOMERS)}
+            for name, file in files.items():
+                self.con.execute(f"COPY stage_{name} TO ? (FORMAT parquet)", [str(file)])
+            try:
+                spark = builder.getOrCreate()
+            except (PySparkException, Py4JError) as exc:
+                raise UserError(f"cannot start a Spark session for {target['location']}: {first_line(exc)}") from None
+            try:
+                spark.sql(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}")
+                # Writing is the slow part, where things fail: it happens aside; then each table is swapped in.
+                for name, file in files.items():
+                    spark.read.parquet(str(file)).write.mode("overwrite").format("parquet").saveAsTable(
+                        ident(schema, f"{name}__loading"))
+                for name in files:
+                    spark.sql(f"DROP TABLE IF EXISTS {ident(schema, name)}")
+                    spark.sql(f"ALTER TABLE {ident(schema, f'{name}__loading')} RENAME TO {ident(schema, name)}")
+            except (PySparkException, Py4JError) as exc:
+                raise UserError(f"cannot replace the raw tables in {target['location']}: {first_line(exc)}") from None
+            finally:
+                spark.stop()
+
+
+REPLACERS: dict[str, Callable[[Loader, dict[str, Any], str], None]] = {
+    "duckdb": Loader.replace_raw_duckdb,
+    "postgres": Loader.replace_raw_postgres,
+    "spark": Loader.replace_raw_spark,
+}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -257,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for spec, path in files:
                 loader.precheck(spec, path)
             counts = {spec.name: loader.stage(spec, path) for spec, path in files}
-            loader.replace_raw(target["path"], args.schema)
+            REPLACERS[target["type"]](loader, target, args.schema)
         finally:
             con.close()
     except (UserError, ProfileError) as exc:
@@ -265,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(
         f"loaded {counts['orders']} rows into {args.schema}.orders and {counts['customers']} rows into "
-        f"{args.schema}.customers (target {target['target_name']}: {target['type']} {target['path']})"
+        f"{args.schema}.customers (target {target['target_name']}: {target['type']} {target['location']})"
     )
     return 0
 

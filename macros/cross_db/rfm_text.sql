@@ -20,8 +20,12 @@
 {%- endmacro %}
 
 {% macro rfm_clean_text(column) -%}
-    {#- Raw values arrive as text or typed; either way: text, trimmed, empty as null. -#}
-    nullif(trim({{ dbt.cast(column, api.Column.translate_type('string')) }}), '')
+    {#- Raw values arrive as text or typed; either way: text without surrounding spaces, tabs and line
+        breaks (named explicitly: engines disagree on what a bare trim() removes), empty as null. -#}
+    nullif(
+        trim(both ' ' || chr(9) || chr(10) || chr(13) from {{ dbt.cast(column, api.Column.translate_type('string')) }}),
+        ''
+    )
 {%- endmacro %}
 
 {% macro rfm_is_timestamp_text(expr) -%}

@@ -16,7 +16,8 @@ totals as (
 
     select
         count(*) as total_customers,
-        sum(monetary) as total_revenue
+        -- whole cents, for the exact ratios below
+        cast(sum(monetary) * 100 as bigint) as total_revenue_cents
 
     from customers
 
@@ -28,13 +29,12 @@ per_segment as (
         segment_code,
         count(*) as customers,
         sum(monetary) as revenue,
+        cast(sum(monetary) * 100 as bigint) as revenue_cents,
         sum(frequency) as orders,
-        avg(recency_days * 1.0) as avg_recency_days,
-        avg(frequency * 1.0) as avg_frequency,
-        avg(monetary) as avg_monetary,
-        avg(r_score * 1.0) as avg_r_score,
-        avg(f_score * 1.0) as avg_f_score,
-        avg(m_score * 1.0) as avg_m_score
+        sum(recency_days) as sum_recency_days,
+        sum(r_score) as sum_r_score,
+        sum(f_score) as sum_f_score,
+        sum(m_score) as sum_m_score
 
     from customers
     group by segment_code
@@ -50,21 +50,32 @@ final as (
         cast(segments.display_order as integer) as display_order,
         cast(coalesce(per_segment.customers, 0) as integer) as customers,
         cast(
-            round(coalesce(per_segment.customers, 0) * 1.0 / nullif(totals.total_customers, 0), 4)
-            as decimal(9, 4)
+            {{ rfm_exact_ratio('coalesce(per_segment.customers, 0)', 'totals.total_customers', 4) }} as decimal(9, 4)
         ) as customer_share,
         cast(coalesce(per_segment.revenue, 0) as decimal(38, 2)) as revenue,
-        cast(round(coalesce(per_segment.revenue, 0) / nullif(totals.total_revenue, 0), 4) as decimal(9, 4))
-            as revenue_share,
+        cast(
+            {{ rfm_exact_ratio('coalesce(per_segment.revenue_cents, 0)', 'totals.total_revenue_cents', 4) }}
+            as decimal(9, 4)
+        ) as revenue_share,
         cast(coalesce(per_segment.orders, 0) as integer) as orders,
-        cast(round(per_segment.revenue / nullif(per_segment.orders, 0), 2) as decimal(38, 2))
-            as avg_order_value,
-        cast(round(per_segment.avg_recency_days, 2) as decimal(18, 2)) as avg_recency_days,
-        cast(round(per_segment.avg_frequency, 2) as decimal(18, 2)) as avg_frequency,
-        cast(round(per_segment.avg_monetary, 2) as decimal(38, 2)) as avg_monetary,
-        cast(round(per_segment.avg_r_score, 2) as decimal(18, 2)) as avg_r_score,
-        cast(round(per_segment.avg_f_score, 2) as decimal(18, 2)) as avg_f_score,
-        cast(round(per_segment.avg_m_score, 2) as decimal(18, 2)) as avg_m_score,
+        -- amounts are in cents: the denominators carry the factor 100 back
+        cast(
+            {{ rfm_exact_ratio('per_segment.revenue_cents', '100 * per_segment.orders', 2) }} as decimal(38, 2)
+        ) as avg_order_value,
+        cast(
+            {{ rfm_exact_ratio('per_segment.sum_recency_days', 'per_segment.customers', 2) }} as decimal(18, 2)
+        ) as avg_recency_days,
+        cast({{ rfm_exact_ratio('per_segment.orders', 'per_segment.customers', 2) }} as decimal(18, 2))
+            as avg_frequency,
+        cast(
+            {{ rfm_exact_ratio('per_segment.revenue_cents', '100 * per_segment.customers', 2) }} as decimal(38, 2)
+        ) as avg_monetary,
+        {%- for score in ['r', 'f', 'm'] %}
+            cast(
+                {{ rfm_exact_ratio('per_segment.sum_' ~ score ~ '_score', 'per_segment.customers', 2) }}
+                as decimal(18, 2)
+            ) as avg_{{ score }}_score,
+        {%- endfor %}
         segments.description,
         segments.recommended_action
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,8 +26,9 @@ ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_total", "status
 CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing")
 
 # re.ASCII: `\d` must not accept non-ASCII digits; fullmatch: `$` would accept a trailing newline.
-_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{6}))?)?)?", re.ASCII)
-_NUMBER_RE = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
+_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?", re.ASCII)
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
+_TRIMMED = " \t\n\r"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 _CENT = Decimal("0.01")
@@ -44,13 +45,10 @@ _CASE: dict[str, Callable[[str], str]] = {
 
 
 def clean(value: str | None) -> str | None:
-    """Trim; an empty string becomes None.
-
-    rules.md says "trimmed" without naming characters: we strip all whitespace (str.strip()).
-    """
+    """Trim spaces, tabs and line breaks (only those); an empty string becomes None."""
     if value is None:
         return None
-    value = value.strip()
+    value = value.strip(_TRIMMED)
     return value or None
 
 
@@ -61,7 +59,9 @@ def parse_timestamp(value: str | None) -> datetime | None:
     m = _TIMESTAMP_RE.fullmatch(value)
     if m is None:
         return None
-    year, month, day, hour, minute, second, micro = (int(g) if g else 0 for g in m.groups())
+    *whole, fraction = m.groups()
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in whole)
+    micro = int(fraction.ljust(6, "0")) if fraction else 0
     try:
         return datetime(year, month, day, hour, minute, second, micro)
     except ValueError:  # not a real calendar date/time (2023-02-30, 25:00, ...)
@@ -69,7 +69,7 @@ def parse_timestamp(value: str | None) -> datetime | None:
 
 
 def parse_amount(value: str | None) -> Decimal | None:
-    """`[+-]digits[.digits]` rounded to cents half away from zero (ROUND_HALF_UP on Decimal), else None."""
+    """`[+-]digits[.[digits]]` or `[+-].digits`, rounded to cents half away from zero (ROUND_HALF_UP)."""
     if value is None or _NUMBER_RE.fullmatch(value) is None:
         return None
     return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
@@ -190,7 +190,7 @@ def _dedupe(
 
 
 def _check_orders(
-    orders: Iterable[Row], seeds: Seeds, today: date, max_order_total: Decimal
+    orders: Iterable[Row], seeds: Seeds, today: date, max_order_total: Decimal, base_currency: str
 ) -> tuple[list[Order], list[Reject]]:
     rejects: list[Reject] = []
     accepted: list[Order] = []
@@ -205,7 +205,7 @@ def _check_orders(
             else "non_numeric_order_total" if total is None
             else "absurd_order_total" if abs(total) > max_order_total
             else "unknown_status" if status is not None and status not in seeds.statuses
-            else "unknown_currency" if currency is not None and currency not in seeds.rates
+            else "unknown_currency" if currency not in (None, base_currency) and currency not in seeds.rates
             else "future_dated" if ordered_at.date() > today
             else "negative_order_total" if total < 0 and refund_of is None
             else "invalid_refund_amount" if refund_of is not None and total >= 0
@@ -252,10 +252,11 @@ def expected_rejects(
     seeds_dir: Path,
     today: date,
     max_order_total: Decimal = Decimal(1000000),
+    base_currency: str = "EUR",
 ) -> list[Reject]:
     """(source, raw_key, reason) for every rejected raw row (§3); compare as a multiset, order is not defined."""
     seeds = Seeds.load(seeds_dir)
-    return _check_orders(orders, seeds, today, max_order_total)[1] + _check_customers(customers)[1]
+    return _check_orders(orders, seeds, today, max_order_total, base_currency)[1] + _check_customers(customers)[1]
 
 
 # -------------------------------------------------------------------------------------- merge by email (§4)
@@ -333,7 +334,7 @@ def expected_customer_rfm(
     accepts_marketing, is_known_customer.
     """
     seeds = Seeds.load(seeds_dir)
-    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total)
+    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency)
     id_map, merged = _merge_customers(_check_customers(customers)[0])
 
     def is_purchase_status(o: Order) -> bool:
@@ -347,9 +348,8 @@ def expected_customer_rfm(
         as_of_date = max(dates) + timedelta(days=1)
 
     def to_base(o: Order) -> Decimal:
-        # Rates are "to base" for the seed's base (EUR); dividing by the configured base's rate makes any
-        # other base currency a cross rate. With the default base the divisor is 1.
-        rate = seeds.rates[o.currency or base_currency] / seeds.rates[base_currency]
+        # The seed's rates are to the configured base currency, which itself needs no rate.
+        rate = Decimal(1) if o.currency in (None, base_currency) else seeds.rates[o.currency]
         return (o.total * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
 
     refunds: dict[str, Decimal] = defaultdict(Decimal)

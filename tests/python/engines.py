@@ -1,0 +1,113 @@
+"""Workspaces on each engine, for the tests that compare engines.
+
+DuckDB always takes part; PostgreSQL and Spark when RFM_TEST_ENGINES names them (`bash scripts/test.sh
+postgres|spark` starts one and sets RFM_TEST_ENGINES=duckdb,ENGINE). Every workspace has the project's
+example profile and its own warehouse, as conftest.Workspace does for DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import PROJECT_DIR, Workspace
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+from _profile import resolve_target  # noqa: E402
+
+ENGINES = [name.strip() for name in os.environ.get("RFM_TEST_ENGINES", "duckdb").split(",") if name.strip()]
+OTHER_ENGINES = [name for name in ENGINES if name != "duckdb"]
+needs_other_engine = pytest.mark.skipif(
+    not OTHER_ENGINES, reason="no engine besides DuckDB is up (scripts/test.sh postgres|spark sets RFM_TEST_ENGINES)"
+)
+Rows = list[dict[str, Any]]
+
+
+class DuckDBWorkspace(Workspace):
+    def read_table(self, schema: str, table: str) -> Rows:
+        return self.query_dicts(f"select * from {schema}.{table}")
+
+
+class PostgresWorkspace(Workspace):
+    """Its own database on the server of the `postgres` target (RFM_PG_* env vars)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.server = resolve_target(str(self.root / "profiles"), "postgres")
+        self.dbname = f"rfm_test_{uuid.uuid4().hex[:12]}"
+        self._on_server(f'create database "{self.dbname}"')
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "RFM_TARGET": "postgres", "RFM_PG_DBNAME": self.dbname}
+
+    def connect(self, dbname: str | None = None) -> Any:
+        import psycopg2  # from requirements-postgres.txt, which only this engine needs
+
+        return psycopg2.connect(host=self.server["host"], port=self.server["port"], user=self.server["user"],
+                                password=self.server["password"], dbname=dbname or self.dbname)
+
+    def _on_server(self, statement: str) -> None:
+        with closing(self.connect(self.server["dbname"])) as con:
+            con.autocommit = True  # CREATE and DROP DATABASE cannot run in a transaction
+            with con.cursor() as cur:
+                cur.execute(statement)
+
+    def read_table(self, schema: str, table: str) -> Rows:
+        with closing(self.connect()) as con, con.cursor() as cur:
+            cur.execute(f"select * from {schema}.{table}")
+            names = [column[0] for column in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def drop(self) -> None:
+        self._on_server(f'drop database "{self.dbname}"')
+
+
+class SparkWorkspace(Workspace):
+    """Its own warehouse and metastore (RFM_SPARK_DIR) for the session of the `spark` target."""
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "RFM_TARGET": "spark", "RFM_SPARK_DIR": str(self.root / "spark")}
+
+    def read_table(self, schema: str, table: str) -> Rows:
+        # The embedded metastore admits one JVM at a time, and one in pytest would lock dbt out: DuckDB reads
+        # the table's Parquet files (dbt_project.yml makes every table Parquet; the layout is the profile's).
+        files = self.root / "spark" / "warehouse" / f"{schema}.db" / table / "*.parquet"
+        with duckdb.connect() as con:
+            result = con.execute("select * from read_parquet(?)", [str(files)])
+            names = [column[0] for column in result.description]
+            return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+EngineWorkspace = DuckDBWorkspace | PostgresWorkspace | SparkWorkspace
+WORKSPACES: dict[str, type[EngineWorkspace]] = {
+    "duckdb": DuckDBWorkspace,
+    "postgres": PostgresWorkspace,
+    "spark": SparkWorkspace,
+}
+
+
+@contextmanager
+def engine_workspace(engine: str, root: Path) -> Iterator[EngineWorkspace]:
+    """A workspace on `engine`, whose database is dropped afterwards where it lives on a server."""
+    if engine not in WORKSPACES:
+        pytest.fail(f"RFM_TEST_ENGINES names unknown engine {engine!r} (known: {', '.join(WORKSPACES)})")
+    ws = WORKSPACES[engine](root)
+    try:
+        yield ws
+    finally:
+        if isinstance(ws, PostgresWorkspace):
+            ws.drop()
+
+
+def as_text(rows: Rows) -> list[dict[str, str]]:
+    """Rows with every value as its repr: equal means same type and same digits (Decimal('2.50') vs '2.5')."""
+    return [{column: repr(value) for column, value in row.items()} for row in rows]

@@ -1,0 +1,90 @@
+"""One project, three engines: the demo, clean and dirty, built on DuckDB and on every other engine that is
+up gives the same marts, value for value.
+
+Other engines join when RFM_TEST_ENGINES names them (`bash scripts/test.sh postgres|spark` starts one and
+sets RFM_TEST_ENGINES=duckdb,ENGINE). Each engine is compared with DuckDB, so passing on both runs means
+all three agree. Values are compared by repr: same type and same digits, Decimal('2.50') is not '2.5'.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+from conftest import DemoData, generate_demo
+from engines import OTHER_ENGINES, EngineWorkspace, Rows, as_text, engine_workspace, needs_other_engine
+
+# mart -> its key (None: no key, compared as a multiset of rows)
+MARTS = {
+    "customer_rfm": "customer_id",
+    "rfm_segment_summary": "segment_code",
+    "data_quality_summary": "source",
+    "data_quality_rejects": None,
+}
+# dataset -> (generate_demo_data.py arguments, dbt vars besides rfm_today, which Workspace.dbt pins)
+DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "clean": ((), {}),
+    "dirty": (("--dirty-share", "0.05"), {"rfm_unknown_status_severity": "warn"}),
+}
+
+pytestmark = needs_other_engine
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], EngineWorkspace]]:
+    """build(engine, dataset): the dataset loaded and `dbt build` run on that engine, once per module."""
+    data: dict[str, DemoData] = {}
+    built: dict[tuple[str, str], EngineWorkspace] = {}
+
+    with ExitStack() as workspaces:
+
+        def get(engine: str, dataset: str) -> EngineWorkspace:
+            if (engine, dataset) not in built:
+                arguments, build_vars = DATASETS[dataset]
+                if dataset not in data:
+                    data[dataset] = generate_demo(tmp_path_factory.mktemp(f"{dataset}_data"), *arguments)
+                ws = workspaces.enter_context(engine_workspace(engine, tmp_path_factory.mktemp(f"{engine}_{dataset}")))
+                ws.load(data[dataset].orders, data[dataset].customers)
+                ws.dbt("build", vars=build_vars)
+                built[engine, dataset] = ws
+            return built[engine, dataset]
+
+        yield get
+
+
+def mart_differences(mart: str, key: str | None, engine: str, duck_rows: Rows, engine_rows: Rows) -> list[str]:
+    expected, actual = as_text(duck_rows), as_text(engine_rows)
+    if expected and actual and list(expected[0]) != list(actual[0]):
+        return [f"{mart}: columns differ\n  duckdb: {list(expected[0])}\n  {engine}: {list(actual[0])}"]
+    if key is None:
+        only_duck = Counter(tuple(row.items()) for row in expected)
+        only_engine = Counter(tuple(row.items()) for row in actual)
+        only_duck, only_engine = only_duck - only_engine, only_engine - only_duck
+        if not only_duck and not only_engine:
+            return []
+        sample = f"e.g.\n  duckdb: {sorted(only_duck)[:1]}\n  {engine}: {sorted(only_engine)[:1]}"
+        return [f"{mart}: {only_duck.total()} rows only on duckdb, {only_engine.total()} only on {engine}, {sample}"]
+    assert expected, f"{mart} is empty on duckdb: the comparison would be vacuous"
+    duck_by_key, engine_by_key = {row[key]: row for row in expected}, {row[key]: row for row in actual}
+    problems = [f"{mart}: {key} {k} only on duckdb" for k in sorted(duck_by_key.keys() - engine_by_key.keys())[:5]]
+    problems += [f"{mart}: {key} {k} only on {engine}" for k in sorted(engine_by_key.keys() - duck_by_key.keys())[:5]]
+    differing = [k for k in sorted(duck_by_key.keys() & engine_by_key.keys()) if duck_by_key[k] != engine_by_key[k]]
+    for k in differing[:5]:
+        fields = [f"    {column}: duckdb={value} {engine}={engine_by_key[k][column]}"
+                  for column, value in duck_by_key[k].items() if value != engine_by_key[k][column]]
+        problems.append(f"{mart}, {key} {k}:\n" + "\n".join(fields))
+    if differing:
+        problems.append(f"{mart}: {len(differing)} of {len(expected)} rows differ")
+    return problems
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("engine", OTHER_ENGINES)
+def test_marts_identical_to_duckdb(engine: str, dataset: str, build: Callable[[str, str], EngineWorkspace]) -> None:
+    duck, other = build("duckdb", dataset), build(engine, dataset)
+    problems: list[str] = []
+    for mart, key in MARTS.items():
+        problems += mart_differences(mart, key, engine, duck.read_table("main", mart), other.read_table("main", mart))
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,68 @@
+"""scripts/load_raw.py on PostgreSQL and Spark: the raw tables hold the same text as on DuckDB, and on
+PostgreSQL a failed load changes nothing (one transaction), with a one-line error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_DIR
+from engines import OTHER_ENGINES, PostgresWorkspace, as_text, engine_workspace, needs_other_engine
+
+pytestmark = needs_other_engine
+
+# Values that a text format could mangle: backslashes, a tab, a line break, '\N' (COPY's null), empty
+# strings (null after loading, as on DuckDB), spaces kept as they arrived, non-ASCII.
+ORDERS_CSV = (
+    "order_id,customer_id,ordered_at,order_total,status\n"
+    'O\\1,"C\t1","2024-01-01\nlate",\\N,""\n'
+    " O2 ,C2,,12.50, Shipped \n"
+)
+CUSTOMERS_CSV = "customer_id,email,first_name\nC1,a@example.com,Zoé\nC2,,'quoted'\n"
+
+
+def write_inputs(root: Path) -> tuple[Path, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    orders, customers = root / "orders.csv", root / "customers.csv"
+    orders.write_text(ORDERS_CSV, encoding="utf-8")
+    customers.write_text(CUSTOMERS_CSV, encoding="utf-8")
+    return orders, customers
+
+
+@pytest.mark.parametrize("engine", OTHER_ENGINES)
+def test_raw_tables_hold_the_same_text_as_on_duckdb(engine: str, tmp_path: Path) -> None:
+    orders, customers = write_inputs(tmp_path / "input")
+    tables: dict[str, list[list[dict[str, str]]]] = {}
+    for name in ("duckdb", engine):
+        with engine_workspace(name, tmp_path / name) as ws:
+            ws.load(orders, customers)
+            tables[name] = [sorted(as_text(ws.read_table("raw", table)), key=repr) for table in ("orders", "customers")]
+    assert tables[engine] == tables["duckdb"]
+
+
+@pytest.mark.skipif("postgres" not in OTHER_ENGINES, reason="PostgreSQL is not up")
+def test_postgres_failed_load_changes_nothing(tmp_path: Path) -> None:
+    orders, customers = write_inputs(tmp_path / "input")
+    with engine_workspace("postgres", tmp_path / "ws") as ws:
+        assert isinstance(ws, PostgresWorkspace)
+        ws.load(orders, customers)
+        before = ws.read_table("raw", "orders")
+        # orders would load fine, customers cannot: it is a view now
+        with closing(ws.connect()) as con, con, con.cursor() as cur:  # the inner `con` commits
+            cur.execute("drop table raw.customers; create view raw.customers as select 1 as customer_id")
+        other_orders = tmp_path / "other_orders.csv"
+        other_orders.write_text("order_id,customer_id,ordered_at,order_total\nO9,C9,2024-02-02,9\n", encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(other_orders),
+             "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles")],
+            cwd=PROJECT_DIR, env=ws.env, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"error: cannot replace the raw tables in postgresql://{ws.server['user']}@{ws.server['host']}:"
+            f"{ws.server['port']}/{ws.dbname}: \"customers\" is not a table"
+        ]
+        assert ws.read_table("raw", "orders") == before

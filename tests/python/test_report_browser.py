@@ -1,0 +1,120 @@
+"""scripts/report.py end to end: the HTML report of the demo, opened in headless Chromium.
+
+Installs nothing: the browser tests are skipped when /usr/bin/chromium is missing
+(`bash scripts/install_chromium.sh` installs it).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PROJECT_DIR, Workspace
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import report  # noqa: E402
+
+needs_chromium = pytest.mark.skipif(
+    not report.CHROMIUM.exists(), reason=f"{report.CHROMIUM} is missing (bash scripts/install_chromium.sh)"
+)
+WINDOW = (1280, 2500)
+# Anything that would make the page fetch something; the SVG namespace URI is a name, never fetched.
+EXTERNAL_REFERENCE = re.compile(
+    r"<script|<link|<img|<iframe|@import|url\(|\bsrc=|\bhref=|https?://(?!www\.w3\.org/2000/svg\")"
+)
+
+
+def report_cmd(out: Path, *args: str) -> list[str]:
+    return [sys.executable, str(PROJECT_DIR / "scripts" / "report.py"), "--out", str(out), *args]
+
+
+def run_report(ws: Workspace, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(report_cmd(out, *args), cwd=PROJECT_DIR, env=ws.env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def segment_names(ws: Workspace) -> list[str]:
+    return [name for (name,) in ws.query("select segment_name from rfm_segments order by display_order")]
+
+
+@pytest.fixture(scope="module")
+def page(demo_build: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo report, written through the workspace's dbt profile (no --database)."""
+    out = tmp_path_factory.mktemp("report") / "rfm_report.html"
+    run_report(demo_build, out)
+    return out
+
+
+def test_report_is_self_contained(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    assert EXTERNAL_REFERENCE.findall(html) == []
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert html.count("<svg") == 5  # four grid panels (M = 4..1) and the bar chart
+    assert "Segment migration" not in html  # no rfm_segment_migration table in the demo yet
+
+
+@needs_chromium
+def test_report_renders_every_segment_without_console_messages(demo_build: Workspace, page: Path) -> None:
+    proc = report.run_chromium(page, "--enable-logging=stderr", "--v=0", "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    names = segment_names(demo_build)
+    assert len(names) == 11
+    assert [name for name in names if name not in dom] == []  # "Can't Lose Them" is parsed, not escaped text
+    assert "Data quality" in dom and "Average profile per segment" in dom
+    # The page has no script, so any console line is an error: a CSP refusal, a failed load, a parse error.
+    assert [line for line in proc.stderr.splitlines() if ":CONSOLE" in line] == []
+
+
+@needs_chromium
+def test_console_check_sees_errors(tmp_path: Path) -> None:
+    """The check above is not vacuous: this Chromium does report console errors on stderr."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><p>x</p><script>console.error('marker-1'); missing();</script>", encoding="utf-8")
+    proc = report.run_chromium(bad, "--enable-logging=stderr", "--v=0", "--dump-dom")
+    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+    assert any("marker-1" in line for line in console)
+    assert any("missing is not defined" in line for line in console)
+
+
+@needs_chromium
+def test_screenshot_is_a_full_png(demo_build: Workspace, page: Path, tmp_path: Path) -> None:
+    png = tmp_path / "report.png"
+    report.screenshot(page, png, WINDOW)
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == WINDOW  # IHDR width, height
+    # A blank 1280x2500 page compresses to a few KB; the charts and tables make it far larger.
+    assert len(data) > 100_000
+
+
+def test_migration_matrix_renders_when_the_table_exists(demo_build: Workspace, tmp_path: Path) -> None:
+    ws = demo_build.clone(tmp_path / "ws")
+    with duckdb.connect(str(ws.db_path)) as con:
+        con.execute(
+            "create table main.rfm_segment_migration as "
+            "select * from (values ('loyal', 'champions', 12), ('loyal', 'loyal', 150), ('champions', 'gone', 3), "
+            "(null, 'new_customer', 7)) as t(from_segment_code, to_segment_code, customers)"
+        )
+    out = tmp_path / "with_migration.html"
+    proc = run_report(ws, out, "--database", str(ws.db_path))
+    html = out.read_text(encoding="utf-8")
+    assert "migration matrix included" in proc.stdout
+    assert "Segment migration" in html and "<th>gone</th>" in html  # unknown codes get a row and a column
+    assert "<th>(not scored)</th>" in html  # a null code: customers new since the previous scoring
+    assert 'font-weight:700;">150</td>' in html  # loyal -> loyal, on the diagonal
+
+
+def test_missing_marts_is_one_line_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    proc = subprocess.run(report_cmd(tmp_path / "x.html", "--database", str(empty)), capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1].startswith("error: ") and "run `dbt build` first" in proc.stderr
+    assert not (tmp_path / "x.html").exists()
