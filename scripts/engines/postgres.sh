@@ -49,7 +49,7 @@ engine_start() {
 engine_stop() {
     if [ -n "$pg_dir" ] && [ -f "$pg_dir/data/postmaster.pid" ]; then
         "${pg_as_owner[@]}" "$pg_bin/pg_ctl" --pgdata "$pg_dir/data" --mode fast --wait stop >/dev/null \
-            || echo "warning: could not stop the PostgreSQL server of $pg_dir (see server.log there)" >&2
+            || echo "warning: could not stop the PostgreSQL server of $pg_dir" >&2
     fi
     if [ -n "$pg_dir" ]; then rm -rf "$pg_dir"; fi
     pg_dir=""
