@@ -122,6 +122,22 @@ class Workspace:
         return ws
 
 
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
+                 "analyses")
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the dbt project, for tests that edit its files or need a target/ of their own."""
+    dest.mkdir()
+    for part in PROJECT_PARTS:
+        source = PROJECT_DIR / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part)
+        elif source.exists():
+            shutil.copyfile(source, dest / part)
+    return dest
+
+
 @dataclass(frozen=True)
 class DemoData:
     orders: Path

@@ -8,29 +8,14 @@ and left `customer_rfm` exactly as it was.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR, TODAY, DemoData, Workspace
+from conftest import BIN_DIR, TODAY, DemoData, Workspace, copy_project
 
 MAP_HEADER = "r_score,f_score,m_score,segment_code"
-PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests/generic", "analyses")
-
-
-def copy_project(dest: Path) -> Path:
-    dest.mkdir()
-    for part in PROJECT_PARTS:
-        source = PROJECT_DIR / part
-        if source.is_dir():
-            shutil.copytree(source, dest / part)
-        else:
-            shutil.copyfile(source, dest / part)
-    return dest
-
-
 def edit_map(project: Path, edit: Callable[[list[str]], list[str]]) -> None:
     path = project / "seeds" / "rfm_segment_map.csv"
     header, *rows = path.read_text(encoding="utf-8").splitlines()
