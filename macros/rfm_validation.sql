@@ -1,10 +1,5 @@
 {#- Building blocks shared by the orders and customers validation models. -#}
 
-{% macro rfm_copy_number(key, columns) -%}
-    {#- Rows equal in every column are interchangeable, so ordering them by the key is a total order. -#}
-    row_number() over (partition by {{ columns | join(', ') }} order by {{ key }})
-{%- endmacro %}
-
 {% macro rfm_conflicting_keys(relation, key, columns) -%}
     {#- Keys that appear with more than one distinct content. -#}
     select contents.{{ key }}

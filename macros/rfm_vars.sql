@@ -67,3 +67,56 @@
     {%- endif -%}
     {{ return(value) }}
 {% endmacro %}
+
+{% macro rfm_engagement_inactivity_days() %}
+    {#- Length of one inactivity period of the engagement score: each full period without an open or a
+        click costs the points of seeds/engagement_scoring.csv row `inactive_period`. -#}
+    {{ return(rfm_int_var('rfm_engagement_inactivity_days', 1, 3650)) }}
+{% endmacro %}
+
+{% macro rfm_replenishment_lead_days() %}
+    {#- A repeat buyer is due to re-buy from this many days before their own average purchase cycle ends. -#}
+    {{ return(rfm_int_var('rfm_replenishment_lead_days', 0, 365)) }}
+{% endmacro %}
+
+{% macro rfm_replenishment_grace_days() %}
+    {#- ... and stays due until this many days after it; later they are overdue, no longer "due now". -#}
+    {{ return(rfm_int_var('rfm_replenishment_grace_days', 0, 365)) }}
+{% endmacro %}
+
+{% macro rfm_history_grain() %}
+    {#- Length of one period of rfm_segment_history (docs/history.md). -#}
+    {{ return(rfm_choice_var('rfm_history_grain', ['month', 'week'])) }}
+{% endmacro %}
+
+{% macro rfm_history_start() %}
+    {#- Where rfm_segment_history starts: {'periods': N} for the last N closed periods (empty: 12), or
+        {'date': 'YYYY-MM-DD'} for every closed period from the one containing that date. -#}
+    {%- set value = var('rfm_history_start', '') | string | trim -%}
+    {%- if value in ('', 'None', 'none', 'null') -%}
+        {{ return({'periods': 12}) }}
+    {%- elif modules.re.match('^[0-9]+$', value) -%}
+        {{ return({'periods': rfm_int_var('rfm_history_start', 1, 1000)}) }}
+    {%- elif modules.re.match('^[0-9]{4}-', value) -%}
+        {{ return({'date': rfm_date_var('rfm_history_start')}) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("var rfm_history_start must be empty, a number of periods (1 to 1000) or a date written YYYY-MM-DD, got " ~ '"' ~ value ~ '"') }}
+{% endmacro %}
+
+{% macro rfm_history_period_bound() %}
+    {#- An upper bound, known when compiling, of the periods rfm_segment_history can hold: generated period
+        numbers run 1..bound. With a start date, the periods from it to the latest possible as_of_date
+        (the explicit one, or the day after the build day). -#}
+    {%- set start = rfm_history_start() -%}
+    {%- if 'periods' in start -%}
+        {{ return(start['periods']) }}
+    {%- endif -%}
+    {%- set parse = modules.datetime.date.fromisoformat -%}
+    {%- set as_of = rfm_date_var('as_of_date') -%}
+    {%- set today = rfm_date_var('rfm_today') -%}
+    {%- set end = parse(as_of) if as_of is not none
+        else (parse(today) if today is not none else modules.datetime.date.today()) + modules.datetime.timedelta(days=1) -%}
+    {%- set days = (end - parse(start['date'])).days -%}
+    {%- set periods = (days // 7 + 2) if rfm_history_grain() == 'week' else (days // 28 + 2) -%}
+    {{ return([periods, 1] | max) }}
+{% endmacro %}

@@ -54,6 +54,10 @@ def _normalise_duckdb(output: dict[str, Any]) -> dict[str, Any]:
     if path != ":memory:" and not path.startswith(("md:", "motherduck:")):
         path = _project_path(path)
     settings = dict(output.get("settings") or {})
+    # temp_directory lives in config_options (applied once per database, see profiles.yml.example)
+    options = output.get("config_options") or {}
+    if options.get("temp_directory") and not settings.get("temp_directory"):
+        settings["temp_directory"] = options["temp_directory"]
     if settings.get("temp_directory"):
         settings["temp_directory"] = _project_path(str(settings["temp_directory"]))
     return {**output, "path": path, "settings": settings, "location": path}

@@ -5,7 +5,8 @@ Both files are read and checked completely in an in-memory DuckDB first; only th
 <schema>.orders and <schema>.customers replaced, together: in one transaction on DuckDB and PostgreSQL,
 and on Spark (which has no multi-table transactions) by writing both tables aside and then renaming them
 into place. A user error prints one `error: ...` line and exits with 2, leaving the existing raw tables
-untouched.
+untouched. With --email-events, the optional raw table email_events is checked and replaced together with
+the other two (docs/lifecycle.md); without it, an existing email_events table is left as it is.
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ ORDERS = TableSpec(
 )
 CUSTOMERS = TableSpec(
     "customers",
-    ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing"),
+    ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern"),
     1,
 )
+# Optional third table (--email-events): replaced only when a file is given.
+EMAIL_EVENTS = TableSpec("email_events", ("customer_id", "event_type", "occurred_at"), 3)
 DELIMITERS = (",", ";", "\t", "|")
 # Errors caused by the files or the environment; anything else (binder, parser...) is our bug.
 FILE_ERRORS = (
@@ -135,9 +138,13 @@ def parse_delimiter(value: str) -> str:
 
 
 class Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, delimiter: str | None) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, delimiter: str | None,
+        tables: tuple[TableSpec, ...] = (ORDERS, CUSTOMERS),
+    ) -> None:
         self.con = con
         self.delimiter = delimiter
+        self.tables = tables  # the raw tables replaced together
 
     @staticmethod
     def precheck(spec: TableSpec, path_arg: str) -> None:
@@ -246,7 +253,7 @@ class Loader:
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {target}")
-            for spec in (ORDERS, CUSTOMERS):
+            for spec in self.tables:
                 self.con.execute(f"CREATE OR REPLACE TABLE {target}.{spec.name} AS SELECT * FROM stage_{spec.name}")
             self.con.execute("COMMIT")
         except BaseException as exc:
@@ -272,7 +279,7 @@ class Loader:
         try:
             with pg, pg.cursor() as cur:  # one transaction: committed on success, rolled back on any error
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-                for spec in (ORDERS, CUSTOMERS):
+                for spec in self.tables:
                     table = sql.Identifier(schema, spec.name)
                     cur.execute(
                         "SELECT column_name, data_type FROM information_schema.columns"
@@ -320,7 +327,7 @@ class Loader:
         for key, value in target["server_side_parameters"].items():
             builder = builder.config(key, value)
         with tempfile.TemporaryDirectory(prefix="rfm-load-") as tmp:
-            files = {spec.name: Path(tmp) / f"{spec.name}.parquet" for spec in (ORDERS, CUSTOMERS)}
+            files = {spec.name: Path(tmp) / f"{spec.name}.parquet" for spec in self.tables}
             for name, file in files.items():
                 self.con.execute(f"COPY stage_{name} TO ? (FORMAT parquet)", [str(file)])
             try:
@@ -356,6 +363,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--orders", required=True, metavar="FILE", help="orders file")
     parser.add_argument("--customers", required=True, metavar="FILE", help="customers file")
+    parser.add_argument(
+        "--email-events", metavar="FILE",
+        help="optional email events file (customer_id, event_type, occurred_at), replaced with the other two",
+    )
     parser.add_argument("--target", help="dbt target (default: the profile's target)")
     parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
     parser.add_argument("--schema", default="raw", help="schema of the raw tables (default: raw)")
@@ -373,8 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except duckdb.Error as exc:
             raise UserError(f"target '{target['target_name']}': bad DuckDB settings: {duckdb_cause(exc)[1]}") from None
         try:
-            loader = Loader(con, args.delimiter)
             files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
+            if args.email_events is not None:
+                files += ((EMAIL_EVENTS, args.email_events),)
+            loader = Loader(con, args.delimiter, tuple(spec for spec, _ in files))
             for spec, path in files:
                 loader.precheck(spec, path)
             counts = {spec.name: loader.stage(spec, path) for spec, path in files}
@@ -386,7 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(
         f"loaded {counts['orders']} rows into {args.schema}.orders and {counts['customers']} rows into "
-        f"{args.schema}.customers (target {target['target_name']}: {target['type']} {target['location']})"
+        f"{args.schema}.customers"
+        + (f" and {counts['email_events']} rows into {args.schema}.email_events" if "email_events" in counts else "")
+        + f" (target {target['target_name']}: {target['type']} {target['location']})"
     )
     return 0
 

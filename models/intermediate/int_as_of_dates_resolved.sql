@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {%- set explicit_as_of_date = rfm_as_of_date_literal() %}
 
 with

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 with
 
 customers as (

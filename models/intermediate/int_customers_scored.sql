@@ -1,7 +1,7 @@
-{%- set levels = rfm_score_levels() -%}
+{{ config(materialized='table') }}
 {%- set tie_policy = rfm_tie_policy() -%}
-{#- score prefix, metric, direction: the best customers sort last and land in bucket N -#}
-{%- set metrics = [('r', 'recency_days', 'desc'), ('f', 'frequency', 'asc'), ('m', 'monetary', 'asc')] %}
+{#- scoring steps: macros/rfm_scoring.sql (shared with rfm_segment_history) -#}
+{%- set metrics = ['r', 'f', 'm'] %}
 
 with
 
@@ -11,34 +11,7 @@ customers as (
 
 ),
 
-split_scored as (
-
-    select
-        customers.*,
-        {%- for score, metric, direction in metrics %}
-            ntile({{ levels }}) over (
-                order by customers.{{ metric }} {{ direction }}, {{ rfm_ordering_text('customers.customer_id') }} asc
-            ) as {{ score }}_score_split,
-        {%- endfor %}
-        {{ levels }} as score_levels
-
-    from customers
-
-),
-
-shared_scored as (
-
-    select
-        split_scored.*,
-    {%- for score, metric, direction in metrics %}
-        -- equal values share the lowest bucket any of them reached
-        min({{ score }}_score_split) over (partition by {{ metric }}) as {{ score }}_score_shared
-        {{- "," if not loop.last }}
-    {%- endfor %}
-
-    from split_scored
-
-),
+{{ rfm_scores_ctes('customers') }},
 
 final as (
 
@@ -50,7 +23,7 @@ final as (
         recency_days,
         frequency,
         monetary,
-        {%- for score, metric, direction in metrics %}
+        {%- for score in metrics %}
             {{ score }}_score_split,
             {{ score }}_score_shared,
             {{ score }}_score_{{ tie_policy }} as {{ score }}_score,

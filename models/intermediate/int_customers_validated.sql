@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {%- set content_columns = [
     'customer_id', 'email', 'first_name', 'created_at_text', 'country', 'accepts_marketing_text',
 ] %}
@@ -10,44 +11,53 @@ customers as (
 
 ),
 
-copies_numbered as (
+ids_counted as (
 
+    -- as in int_orders_validated: one window over the key; contents are compared for repeated ids only
     select
         customers.*,
-        {{ rfm_copy_number('customer_id', content_columns) }} as copy_number
+        count(*) over (partition by customers.customer_id) as customer_id_rows,
+        row_number() over (partition by customers.customer_id order by customers.customer_id) as copy_number
 
     from customers
 
 ),
 
+repeated_ids as (
+
+    select * from ids_counted
+    where customer_id_rows > 1
+
+),
+
 conflicting_customer_ids as (
 
-    {{ rfm_conflicting_keys('customers', 'customer_id', content_columns) }}
+    {{ rfm_conflicting_keys('repeated_ids', 'customer_id', content_columns) }}
 
 ),
 
 final as (
 
     select
-        copies_numbered.customer_id,
-        copies_numbered.email,
-        copies_numbered.first_name,
-        copies_numbered.created_at_text,
-        copies_numbered.created_at,
-        copies_numbered.country,
-        copies_numbered.accepts_marketing_text,
-        copies_numbered.accepts_marketing,
+        ids_counted.customer_id,
+        ids_counted.email,
+        ids_counted.first_name,
+        ids_counted.created_at_text,
+        ids_counted.created_at,
+        ids_counted.country,
+        ids_counted.accepts_marketing_text,
+        ids_counted.accepts_marketing,
         case
-            when copies_numbered.customer_id is null then 'missing_customer_id'
+            when ids_counted.customer_id is null then 'missing_customer_id'
             when conflicting_customer_ids.customer_id is not null then 'conflicting_duplicate'
-            when copies_numbered.copy_number > 1 then 'duplicate_row'
-            when copies_numbered.created_at_text is not null and copies_numbered.created_at is null
+            when ids_counted.copy_number > 1 then 'duplicate_row'
+            when ids_counted.created_at_text is not null and ids_counted.created_at is null
                 then 'unparseable_created_at'
         end as rejection_reason
 
-    from copies_numbered
+    from ids_counted
     left join conflicting_customer_ids
-        on copies_numbered.customer_id = conflicting_customer_ids.customer_id
+        on ids_counted.customer_id = conflicting_customer_ids.customer_id
 
 )
 

@@ -25,77 +25,89 @@ currency_rates as (
 
 ),
 
-copies_numbered as (
+ids_counted as (
 
+    -- one window over order_id (cheap) instead of one over every content column: almost every id is
+    -- unique, and only ids with several rows need the content comparison below
     select
         orders.*,
-        {{ rfm_copy_number('order_id', content_columns) }} as copy_number
+        count(*) over (partition by orders.order_id) as order_id_rows,
+        -- rows of a non-conflicting id are identical, so any numbering is a valid copy number; rows of a
+        -- conflicting id are all rejected before copy_number is looked at
+        row_number() over (partition by orders.order_id order by orders.order_id) as copy_number
 
     from orders
 
 ),
 
+repeated_ids as (
+
+    select * from ids_counted
+    where order_id_rows > 1
+
+),
+
 conflicting_order_ids as (
 
-    {{ rfm_conflicting_keys('orders', 'order_id', content_columns) }}
+    {{ rfm_conflicting_keys('repeated_ids', 'order_id', content_columns) }}
 
 ),
 
 checked as (
 
     select
-        copies_numbered.order_id,
-        copies_numbered.customer_id,
-        copies_numbered.ordered_at_text,
-        copies_numbered.ordered_at,
-        cast(copies_numbered.ordered_at as date) as ordered_date,
-        copies_numbered.order_total_text,
-        copies_numbered.order_total,
-        copies_numbered.status,
-        copies_numbered.currency,
-        copies_numbered.refund_of_order_id,
-        copies_numbered.refund_of_order_id is not null as is_refund,
-        coalesce(order_statuses.is_purchase, copies_numbered.status is null) as is_purchase_status,
+        ids_counted.order_id,
+        ids_counted.customer_id,
+        ids_counted.ordered_at_text,
+        ids_counted.ordered_at,
+        cast(ids_counted.ordered_at as date) as ordered_date,
+        ids_counted.order_total_text,
+        ids_counted.order_total,
+        ids_counted.status,
+        ids_counted.currency,
+        ids_counted.refund_of_order_id,
+        ids_counted.refund_of_order_id is not null as is_refund,
+        coalesce(order_statuses.is_purchase, ids_counted.status is null) as is_purchase_status,
         cast(
             round(
-                copies_numbered.order_total
+                ids_counted.order_total
                 * case
-                    when coalesce(copies_numbered.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
+                    when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
                     else currency_rates.rate_to_base
                 end,
                 2
             ) as decimal(18, 2)
         ) as order_total_base,
         case
-            when copies_numbered.order_id is null then 'missing_order_id'
+            when ids_counted.order_id is null then 'missing_order_id'
             when conflicting_order_ids.order_id is not null then 'conflicting_duplicate'
-            when copies_numbered.copy_number > 1 then 'duplicate_row'
-            when copies_numbered.customer_id is null then 'missing_customer_id'
-            when copies_numbered.ordered_at is null then 'unparseable_ordered_at'
-            when not copies_numbered.is_order_total_numeric then 'non_numeric_order_total'
+            when ids_counted.copy_number > 1 then 'duplicate_row'
+            when ids_counted.customer_id is null then 'missing_customer_id'
+            when ids_counted.ordered_at is null then 'unparseable_ordered_at'
+            when not ids_counted.is_order_total_numeric then 'non_numeric_order_total'
             when
-                copies_numbered.order_total is null
-                or abs(copies_numbered.order_total) > {{ rfm_max_order_total() }}
+                ids_counted.order_total is null
+                or abs(ids_counted.order_total) > {{ rfm_max_order_total() }}
                 then 'absurd_order_total'
-            when copies_numbered.status is not null and order_statuses.status is null then 'unknown_status'
+            when ids_counted.status is not null and order_statuses.status is null then 'unknown_status'
             when
-                coalesce(copies_numbered.currency, '{{ base_currency }}') <> '{{ base_currency }}'
+                coalesce(ids_counted.currency, '{{ base_currency }}') <> '{{ base_currency }}'
                 and currency_rates.currency_code is null
                 then 'unknown_currency'
-            when cast(copies_numbered.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
-            when copies_numbered.order_total < 0 and copies_numbered.refund_of_order_id is null
+            when cast(ids_counted.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
+            when ids_counted.order_total < 0 and ids_counted.refund_of_order_id is null
                 then 'negative_order_total'
-            when copies_numbered.order_total >= 0 and copies_numbered.refund_of_order_id is not null
+            when ids_counted.order_total >= 0 and ids_counted.refund_of_order_id is not null
                 then 'invalid_refund_amount'
         end as row_rejection_reason
 
-    from copies_numbered
+    from ids_counted
     left join conflicting_order_ids
-        on copies_numbered.order_id = conflicting_order_ids.order_id
+        on ids_counted.order_id = conflicting_order_ids.order_id
     left join order_statuses
-        on copies_numbered.status = order_statuses.status
+        on ids_counted.status = order_statuses.status
     left join currency_rates
-        on copies_numbered.currency = currency_rates.currency_code
+        on ids_counted.currency = currency_rates.currency_code
 
 ),
 

@@ -1,8 +1,18 @@
+{{ config(materialized='table') }}
+{#- Built from the per-customer facts (kept incrementally) rather than from every order: the merge by email
+    is applied here, on the small per-customer table, so a new merge never invalidates stored facts. -#}
 with
 
-purchases as (
+facts as (
 
-    select * from {{ ref('int_purchases_netted') }}
+    select * from {{ ref('int_customer_order_facts') }}
+    where frequency > 0
+
+),
+
+customer_ids as (
+
+    select * from {{ ref('int_customer_ids_mapped') }}
 
 ),
 
@@ -15,15 +25,17 @@ scoring_window as (
 aggregated as (
 
     select
-        customer_id,
-        min(ordered_date) as first_order_date,
-        max(ordered_date) as last_order_date,
-        -- order ids are unique among valid purchases (tested), so count(*) counts distinct orders
-        count(*) as frequency,
-        sum(net_total_base) as monetary
+        coalesce(customer_ids.merged_into_customer_id, facts.customer_id) as customer_id,
+        min(facts.first_order_date) as first_order_date,
+        max(facts.last_order_date) as last_order_date,
+        -- an order belongs to one exported customer id, so the sum counts distinct orders
+        sum(facts.frequency) as frequency,
+        sum(facts.monetary) as monetary
 
-    from purchases
-    group by customer_id
+    from facts
+    left join customer_ids
+        on facts.customer_id = customer_ids.customer_id
+    group by coalesce(customer_ids.merged_into_customer_id, facts.customer_id)
 
 ),
 

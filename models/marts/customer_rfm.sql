@@ -24,6 +24,20 @@ customers as (
 
 ),
 
+segment_history as (
+
+    select * from {{ ref('int_segment_history_sequenced') }}
+
+),
+
+previous_period as (
+
+    -- the last closed period scored before as_of_date (docs/history.md)
+    select * from segment_history
+    where is_latest_before_as_of_date
+
+),
+
 final as (
 
     select
@@ -37,13 +51,15 @@ final as (
         cast(scored_customers.r_score as integer) as r_score,
         cast(scored_customers.f_score as integer) as f_score,
         cast(scored_customers.m_score as integer) as m_score,
-        {{ dbt.concat([
-            dbt.cast('scored_customers.r_score', api.Column.translate_type('string')),
-            dbt.cast('scored_customers.f_score', api.Column.translate_type('string')),
-            dbt.cast('scored_customers.m_score', api.Column.translate_type('string')),
-        ]) }} as rfm_cell,
+        {{ rfm_cell('scored_customers') }} as rfm_cell,
         segment_map.segment_code,
         segments.segment_name,
+        previous_period.segment_code as previous_segment_code,
+        case
+            when previous_period.segment_code = segment_map.segment_code then previous_period.segment_since_date
+            else scored_customers.as_of_date
+        end as segment_since_date,
+        coalesce(previous_period.segment_code <> segment_map.segment_code, true) as is_segment_changed,
         customers.email,
         customers.first_name,
         customers.country,
@@ -60,6 +76,8 @@ final as (
         on segment_map.segment_code = segments.segment_code
     left join customers
         on scored_customers.customer_id = customers.customer_id
+    left join previous_period
+        on scored_customers.customer_id = previous_period.customer_id
 
 )
 
@@ -77,6 +95,9 @@ select
     rfm_cell,
     segment_code,
     segment_name,
+    previous_segment_code,
+    segment_since_date,
+    is_segment_changed,
     email,
     first_name,
     country,

@@ -30,7 +30,8 @@ def test_docs_generate_and_everything_is_described(demo_build: Workspace, tmp_pa
         built = catalog["nodes"].get(unique_id, {}).get("columns", {})
         missing += [f"{unique_id}.{name.lower()}: column not described" for name in built
                     if not documented.get(name.lower())]
-    missing += [f"{unique_id}: no description" for unique_id, macro in manifest["macros"].items()
-                if macro["package_name"] == "rfm" and not macro["description"].strip()
-                and not macro["name"].startswith(("default__", "duckdb__", "postgres__"))]
+    ours = {macro["name"]: macro for macro in manifest["macros"].values() if macro["package_name"] == "rfm"}
+    # An engine's implementation (duckdb__x) of a dispatching macro x of ours is described by x.
+    missing += [f"macro {name}: no description" for name, macro in ours.items()
+                if not macro["description"].strip() and name.partition("__")[2] not in ours]
     assert not missing, "\n".join(missing)

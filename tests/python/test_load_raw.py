@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id"]
-CUSTOMER_COLUMNS = ["customer_id", "email", "first_name", "created_at", "country", "accepts_marketing"]
+CUSTOMER_COLUMNS = ["customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern"]
 ORDERS_CSV = (
     "order_id,customer_id,ordered_at,order_total,status,currency,refund_of_order_id\n"
     "O1,C1,2024-01-02 10:00:00,12.50,completed,EUR,\n"
@@ -82,7 +82,7 @@ def test_csv_is_stored_as_text_exactly_as_it_arrived(env: Env) -> None:
         ("O1", "C1", "2024-01-02 10:00:00", "12.50", "completed", "EUR", None),
         ("  O2 ", "C1", "2024-01-03", "-2.00", " Completed ", "eur", "O1"),
     ]
-    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", " A@x.com ", "Zoé", None, "fr", "Y")])
+    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", " A@x.com ", "Zoé", None, "fr", "Y", None)])
 
 
 def test_gzipped_csv_and_case_insensitive_headers(env: Env) -> None:
@@ -113,7 +113,7 @@ def test_parquet_typed_columns_become_text(env: Env) -> None:
         ("17", "C1", "2024-01-02 03:04:05", "12.50", None, "0.1", None),
         ("18", "C1", "2024-01-02 03:04:05.123456", "-3.00", None, "100000000000000000000", None),
     ]
-    assert env.table("customers")[1] == [("C1", None, None, "2023-12-01", None, "true")]
+    assert env.table("customers")[1] == [("C1", None, None, "2023-12-01", None, "true", None)]
 
 
 def test_missing_optional_columns_become_null_columns(env: Env) -> None:
@@ -121,7 +121,7 @@ def test_missing_optional_columns_become_null_columns(env: Env) -> None:
     result = env.load(orders, env.write("c.csv", "customer_id\nC1\n"))
     assert result.returncode == 0, result.stderr
     assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None)])
-    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", None, None, None, None, None)])
+    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", None, None, None, None, None, None)])
 
 
 @pytest.mark.parametrize("bad", ["orders", "customers"])

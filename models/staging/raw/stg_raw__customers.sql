@@ -14,7 +14,9 @@ cleaned as (
         {{ rfm_clean_text('first_name') }} as first_name,
         {{ rfm_clean_text('created_at') }} as created_at_text,
         upper({{ rfm_clean_text('country') }}) as country,
-        {{ rfm_clean_text('accepts_marketing') }} as accepts_marketing_text
+        {{ rfm_clean_text('accepts_marketing') }} as accepts_marketing_text,
+        -- optional: raw tables loaded before the column existed have none
+        lower({{ rfm_clean_text(rfm_optional_column(source('raw', 'customers'), 'concern')) }}) as concern
 
     from source
 
@@ -30,7 +32,8 @@ parsed as (
         {{ rfm_parse_timestamp('created_at_text') }} as created_at,
         country,
         accepts_marketing_text,
-        {{ rfm_parse_boolean('accepts_marketing_text') }} as accepts_marketing
+        {{ rfm_parse_boolean('accepts_marketing_text') }} as accepts_marketing,
+        concern
 
     from cleaned
 

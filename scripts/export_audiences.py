@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Export audiences, one CSV per segment, from the mart `audience_members` (and nothing else).
+
+    python scripts/export_audiences.py --segmentation lifecycle --out exports/audiences
+
+writes exports/audiences/lifecycle/<segment_code>.csv with the columns email tools import (email,
+first_name, segment, message_theme) and a manifest.json (export date, rows and sha256 per file). The mart
+holds only customers who accept marketing, with trimmed lower-case emails, one row per address.
+
+Before anything is written, segments that are empty or whose size moved more than --max-change since the
+previous export in the same folder are reported (--strict makes that an error). An export of another
+date is never overwritten without --replace. User errors print one `error: ...` line and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _profile import ProfileError, resolve_target  # noqa: E402
+
+HEADER = ("email", "first_name", "segment", "message_theme")
+MANIFEST = "manifest.json"
+SEGMENT_CODE = re.compile(r"[a-z0-9_]+")
+
+
+class UserError(Exception):
+    """Printed as one `error: ...` line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Member:
+    segment_code: str
+    email: str
+    first_name: str | None
+    message_theme: str | None
+
+
+def read_members(target: dict[str, Any], segmentation: str) -> list[Member]:
+    """The rows of audience_members for one segmentation, in a stable order."""
+    schema = str(target.get("schema") or "main")
+    query = (
+        "select segment_code, email, first_name, message_theme from {table}"
+        " where segmentation = {param} order by segment_code, email"
+    )
+    if target["type"] == "duckdb":
+        import duckdb
+
+        table = '"' + schema.replace('"', '""') + '".audience_members'
+        try:
+            with duckdb.connect(target["path"], read_only=True) as con:
+                rows = con.execute(query.format(table=table, param="?"), [segmentation]).fetchall()
+        except duckdb.CatalogException:
+            raise UserError(f"no table {schema}.audience_members in {target['location']}: run dbt build first") from None
+        except duckdb.Error as exc:
+            raise UserError(f"cannot read {target['location']}: {str(exc).strip().splitlines()[0]}") from None
+    elif target["type"] == "postgres":
+        try:
+            import psycopg2
+            from psycopg2 import sql
+        except ImportError:
+            raise UserError("target postgres needs psycopg2: pip install -r requirements-postgres.txt") from None
+        try:
+            with psycopg2.connect(host=target["host"], port=target["port"], user=target["user"],
+                                  password=target["password"], dbname=target["dbname"], connect_timeout=10) as pg:
+                with pg.cursor() as cur:
+                    cur.execute(
+                        sql.SQL(query.format(table="{}", param="%s")).format(sql.Identifier(schema, "audience_members")),
+                        (segmentation,),
+                    )
+                    rows = cur.fetchall()
+        except psycopg2.Error as exc:
+            raise UserError(f"cannot read {schema}.audience_members in {target['location']}: "
+                            f"{str(exc).strip().splitlines()[0]}") from None
+    else:
+        raise UserError(f"target type {target['type']} is not supported by export_audiences.py (duckdb, postgres)")
+    members = [Member(*row) for row in rows]
+    for member in members:
+        if not SEGMENT_CODE.fullmatch(member.segment_code):
+            raise UserError(f"segment code {member.segment_code!r} cannot be a file name (a-z, 0-9 and _ only)")
+    return members
+
+
+def segment_csv(members: Sequence[Member]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for m in members:
+        writer.writerow((m.email, m.first_name or "", m.segment_code, m.message_theme or ""))
+    return buffer.getvalue().encode("utf-8")
+
+
+def read_previous(folder: Path) -> dict[str, Any] | None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["export_date"], manifest["segments"]  # noqa: B018 - both keys must be there
+        return manifest
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"{path}: not a manifest written by export_audiences.py; move the folder away") from None
+
+
+def changes(previous: dict[str, Any] | None, counts: dict[str, int], max_change: float) -> list[str]:
+    """Sentences naming empty segments and segments whose size moved more than max_change."""
+    before = {code: int(entry["rows"]) for code, entry in (previous or {}).get("segments", {}).items()}
+    notes = []
+    for code in sorted(set(before) | set(counts)):
+        now, then = counts.get(code, 0), before.get(code)
+        if now == 0:
+            notes.append(f"segment {code} is empty" + (f" (had {then} at the last export)" if then else ""))
+        elif then and abs(now - then) / then > max_change:
+            notes.append(f"segment {code} moved from {then} to {now} ({(now - then) / then:+.0%}) since the last export")
+    return notes
+
+
+def export(args: argparse.Namespace) -> str:
+    target = resolve_target(args.profiles_dir, args.target)
+    members = read_members(target, args.segmentation)
+    folder = Path(args.out) / args.segmentation
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} exists and is not a folder")
+    previous = read_previous(folder) if folder.is_dir() else None
+    export_date = args.export_date.isoformat()
+    if previous is not None and previous["export_date"] != export_date and not args.replace:
+        raise UserError(
+            f"{folder} holds the export of {previous['export_date']}; pass --replace to overwrite it with {export_date}"
+        )
+
+    by_segment: dict[str, list[Member]] = {}
+    for code in (previous or {}).get("segments", {}):
+        by_segment[code] = []  # a segment of the last export that is now empty still gets its (empty) file
+    for member in members:
+        by_segment.setdefault(member.segment_code, []).append(member)
+    counts = {code: len(rows) for code, rows in by_segment.items()}
+
+    notes = changes(previous, counts, args.max_change)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if notes and args.strict:
+        raise UserError(f"{len(notes)} segment(s) reported above and --strict given: nothing written")
+
+    files = {code: segment_csv(rows) for code, rows in sorted(by_segment.items())}
+    manifest = {
+        "segmentation": args.segmentation,
+        "export_date": export_date,
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": "audience_members",
+        "columns": list(HEADER),
+        "total_rows": len(members),
+        "segments": {
+            code: {"file": f"{code}.csv", "rows": counts[code], "sha256": hashlib.sha256(content).hexdigest()}
+            for code, content in files.items()
+        },
+    }
+    # Written aside, then swapped in: a failed export leaves the previous one whole.
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{args.segmentation}-", dir=args.out))
+    try:
+        for code, content in files.items():
+            (staging / f"{code}.csv").write_bytes(content)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if folder.exists():
+            retired = folder.with_name(f".{folder.name}-previous")
+            shutil.rmtree(retired, ignore_errors=True)
+            folder.rename(retired)
+            staging.rename(folder)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(folder)
+    except OSError as exc:
+        raise UserError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return f"exported {len(members)} {args.segmentation} audience members in {len(files)} segment files to {folder}"
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a date YYYY-MM-DD") from None
+
+
+def parse_share(value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share:
+        raise argparse.ArgumentTypeError("must be a share, 0 or more (0.5 = 50%)")
+    return share
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Export one CSV per segment (email, first_name, segment, message_theme) from the mart "
+        "audience_members, with a manifest of row counts and sha256 sums."
+    )
+    parser.add_argument("--segmentation", required=True, choices=("rfm", "lifecycle"),
+                        help="which segments to export: the RFM segments or the lifecycle segments")
+    parser.add_argument("--out", default="exports/audiences", metavar="DIR",
+                        help="folder of the exports; files go to DIR/<segmentation>/ (default exports/audiences)")
+    parser.add_argument("--export-date", type=parse_date, default=datetime.now(timezone.utc).date(),
+                        metavar="YYYY-MM-DD", help="date of this export (default: today, UTC)")
+    parser.add_argument("--replace", action="store_true",
+                        help="allow overwriting an export of another date in the same folder")
+    parser.add_argument("--max-change", type=parse_share, default=0.5, metavar="SHARE",
+                        help="report segments whose size moved more than this share since the last export (default 0.5)")
+    parser.add_argument("--strict", action="store_true",
+                        help="write nothing (exit 2) when a segment is empty or moved more than --max-change")
+    parser.add_argument("--target", help="dbt target (default: the profile's target)")
+    parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        print(export(args))
+    except (UserError, ProfileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
