@@ -134,6 +134,11 @@ def load(database: Path, schema: str) -> ReportData:
         migration_columns = table_columns(con, schema, MIGRATION_TABLE)
         migration = None
         if set(MIGRATION_COLUMNS) <= set(migration_columns):
+            # One matrix: the latest period's moves, when the table holds several periods.
+            latest_period = (
+                f"where period_start_date = (select max(period_start_date) from {MIGRATION_TABLE})"
+                if "period_start_date" in migration_columns else ""
+            )
             migration = fetch(
                 con,
                 f"""
@@ -142,6 +147,7 @@ def load(database: Path, schema: str) -> ReportData:
                     coalesce(to_segment_code, '{NOT_SCORED}') as to_segment_code,
                     sum(customers) as customers
                 from {MIGRATION_TABLE}
+                {latest_period}
                 group by all
                 """,
             )
@@ -378,8 +384,8 @@ def migration_section(data: ReportData) -> str:
     )
     return (
         "<section><h2>Segment migration</h2>"
-        f"<p class=note>Customers per previous segment (rows) and current segment (columns), from "
-        f"{MIGRATION_TABLE}; the diagonal (bold) stayed put.</p>"
+        f"<p class=note>Customers per previous segment (rows) and current segment (columns) in the latest "
+        f"period of {MIGRATION_TABLE}; the diagonal (bold) stayed put.</p>"
         f'<table class=matrix><thead><tr><th>from \\ to</th>{header}</tr></thead><tbody>{rows}</tbody></table>'
         "</section>"
     )
