@@ -480,7 +480,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_database_arguments(parser)
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="also render the page to this PNG with headless Chromium")
-    parser.add_argument("--screenshot-size", type=window_size, default=(1280, 2500), metavar="WxH",
+    parser.add_argument("--screenshot-size", type=window_size, default=(1280, 3300), metavar="WxH",
                         help="browser window for --screenshot (default: 1280x3300)")
     return parser.parse_args(argv)
 
