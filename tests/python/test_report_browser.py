@@ -56,7 +56,7 @@ def test_report_is_self_contained(page: Path) -> None:
     assert EXTERNAL_REFERENCE.findall(html) == []
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
     assert html.count("<svg") == 5  # four grid panels (M = 4..1) and the bar chart
-    assert "Segment migration" not in html  # no rfm_segment_migration table in the demo yet
+    assert "Segment migration" in html  # the demo builds rfm_segment_migration
 
 
 @needs_chromium
@@ -94,13 +94,15 @@ def test_screenshot_is_a_full_png(demo_build: Workspace, page: Path, tmp_path: P
     assert len(data) > 100_000
 
 
-def test_migration_matrix_renders_when_the_table_exists(demo_build: Workspace, tmp_path: Path) -> None:
+def test_migration_matrix_shows_the_latest_period(demo_build: Workspace, tmp_path: Path) -> None:
     ws = demo_build.clone(tmp_path / "ws")
     with duckdb.connect(str(ws.db_path)) as con:
         con.execute(
-            "create table main.rfm_segment_migration as "
-            "select * from (values ('loyal', 'champions', 12), ('loyal', 'loyal', 150), ('champions', 'gone', 3), "
-            "(null, 'new_customer', 7)) as t(from_segment_code, to_segment_code, customers)"
+            "create or replace table main.rfm_segment_migration as "
+            "select cast(period as date) as period_start_date, from_segment_code, to_segment_code, customers "
+            "from (values ('2026-05-01', 'loyal', 'loyal', 999), ('2026-06-01', 'loyal', 'champions', 12), "
+            "('2026-06-01', 'loyal', 'loyal', 150), ('2026-06-01', 'champions', 'gone', 3), "
+            "('2026-06-01', null, 'new_customer', 7)) as t(period, from_segment_code, to_segment_code, customers)"
         )
     out = tmp_path / "with_migration.html"
     proc = run_report(ws, out, "--database", str(ws.db_path))
@@ -108,7 +110,8 @@ def test_migration_matrix_renders_when_the_table_exists(demo_build: Workspace, t
     assert "migration matrix included" in proc.stdout
     assert "Segment migration" in html and "<th>gone</th>" in html  # unknown codes get a row and a column
     assert "<th>(not scored)</th>" in html  # a null code: customers new since the previous scoring
-    assert 'font-weight:700;">150</td>' in html  # loyal -> loyal, on the diagonal
+    assert 'font-weight:700;">150</td>' in html  # loyal -> loyal in the latest period, on the diagonal
+    assert ">999<" not in html  # an earlier period is not added in
 
 
 def test_missing_marts_is_one_line_error(tmp_path: Path) -> None:
