@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -136,6 +136,25 @@ def copy_project(dest: Path) -> Path:
         elif source.exists():
             shutil.copyfile(source, dest / part)
     return dest
+
+
+def build_edited_copy(ws: Workspace, demo: DemoData, root: Path, edit: Callable[[Path], None]) -> subprocess.CompletedProcess[str]:
+    """`dbt build` a copy of the project that `edit` changed (a bad seed, say), on `ws`'s database.
+
+    Half the demo orders are loaded first, so a mart rebuilt in spite of a failing seed test would differ
+    from what the workspace held: tests compare the marts before and after.
+    """
+    half = root / "half_orders.csv"
+    lines = demo.orders.read_text(encoding="utf-8").splitlines()
+    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+    ws.load(half, demo.customers)
+    project = copy_project(root / "project")
+    edit(project)
+    return subprocess.run(
+        [str(BIN_DIR / "dbt"), "build", "--project-dir", str(project), "--target-path", str(root / "target"),
+         "--log-path", str(root / "logs"), "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
+        cwd=project, env=ws.env, capture_output=True, text=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR, TODAY, DemoData, Workspace, copy_project
+from conftest import BIN_DIR, PROJECT_DIR, TODAY, DemoData, Workspace, build_edited_copy, copy_project
 
 RULES_HEADER_START = "segment_code,segment_name,priority,min_orders,max_orders,"
 
@@ -95,19 +95,7 @@ def test_rule_that_never_matches_stops_build_and_keeps_marts(
     before = ws.query("select * from main.customer_lifecycle order by customer_id")
     assert before
 
-    # Half the orders: a customer_lifecycle rebuilt from these would differ from `before`.
-    half = tmp_path / "half_orders.csv"
-    lines = demo_data.orders.read_text(encoding="utf-8").splitlines()
-    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
-    ws.load(half, demo_data.customers)
-
-    project = copy_project(tmp_path / "project")
-    edit_rules(project, edit)
-    proc = subprocess.run(
-        [str(BIN_DIR / "dbt"), "build", "--project-dir", str(project), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
-        cwd=project, env=ws.env, capture_output=True, text=True,
-    )
+    proc = build_edited_copy(ws, demo_data, tmp_path, lambda project: edit_rules(project, edit))
     assert proc.returncode != 0, f"dbt build passed with a rule that never matches ({case})"
     assert expected_message in proc.stdout, proc.stdout[-4000:]
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -7,13 +7,11 @@ and left `customer_rfm` exactly as it was.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, TODAY, DemoData, Workspace, copy_project
+from conftest import DemoData, Workspace, build_edited_copy
 
 MAP_HEADER = "r_score,f_score,m_score,segment_code"
 def edit_map(project: Path, edit: Callable[[list[str]], list[str]]) -> None:
@@ -56,19 +54,7 @@ def test_bad_map_edit_stops_build_and_keeps_marts(
     before = mart_rows(ws)
     assert before, "the demo build scored nobody"
 
-    # Half the orders: a mart rebuilt from these would differ from `before`.
-    half = tmp_path / "half_orders.csv"
-    lines = demo_data.orders.read_text(encoding="utf-8").splitlines()
-    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
-    ws.load(half, demo_data.customers)
-
-    project = copy_project(tmp_path / "project")
-    edit_map(project, edit)
-    proc = subprocess.run(
-        [str(BIN_DIR / "dbt"), "build", "--project-dir", str(project), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
-        cwd=project, env=ws.env, capture_output=True, text=True,
-    )
+    proc = build_edited_copy(ws, demo_data, tmp_path, lambda project: edit_map(project, edit))
 
     assert proc.returncode != 0, f"dbt build passed with a bad map ({case})"
     assert expected_message in proc.stdout, proc.stdout[-4000:]
