@@ -6,14 +6,72 @@
     {{ return(rfm_int_var('rfm_incremental_lookback_days', 0, 3650)) }}
 {% endmacro %}
 
+{% macro rfm_run_started_at() -%}
+    {#- This dbt invocation's start, as a timestamp literal: what rows validated or recomputed now carry. -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ api.Column.translate_type('timestamp') }})
+{%- endmacro %}
+
+{% macro rfm_load_id(column) -%}
+    {#- A raw row's load_id; rows written without one (raw tables not loaded by scripts/load_raw.py) get
+        this run's start in microseconds since 1970, so that every run validates them all again. -#}
+    coalesce({{ column }}, cast({{ (run_started_at.timestamp() * 1000000) | int }} as bigint))
+{%- endmacro %}
+
+{% macro rfm_order_rules_hash() -%}
+    {#- What the validation of one order row depends on besides the row, its order id's other rows and
+        today: the status and currency seeds and the vars that bound amounts. When it changes, every row is
+        validated again. -#}
+    {%- set text_type = api.Column.translate_type('string') -%}
+    {{ dbt.hash(dbt.concat([
+        "'" ~ rfm_base_currency() ~ '|' ~ rfm_max_order_total() ~ "|'",
+        "(select coalesce(" ~ dbt.listagg(
+            dbt.concat(['statuses.status', "'='", dbt.cast('statuses.is_purchase', text_type)]), "','",
+            'order by statuses.status') ~ ", '') from " ~ ref('order_statuses') ~ " as statuses)",
+        "'|'",
+        "(select coalesce(" ~ dbt.listagg(
+            dbt.concat(['rates.currency_code', "'='", dbt.cast('rates.rate_to_base', text_type)]), "','",
+            'order by rates.currency_code') ~ ", '') from " ~ ref('currency_rates') ~ " as rates)",
+    ])) }}
+{%- endmacro %}
+
+{% macro rfm_orders_validated_reset() %}
+    {#- Pre-hook of int_orders_validated: empties the stored rows, so that every raw row is validated
+        again, when the rules changed (rfm_order_rules_hash) or when a load they came from is no longer in
+        the raw table (the orders were replaced, not appended to). -#}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where
+            exists (
+                select 1
+                from {{ this }} as stored
+                where stored.validation_rules_hash <> {{ rfm_order_rules_hash() }}
+            )
+            or exists (
+                select 1
+                from (select distinct load_id from {{ this }}) as stored_loads
+                left join (
+                    select distinct {{ rfm_load_id('load_id') }} as load_id from {{ ref('stg_raw__orders') }}
+                ) as raw_loads
+                    on stored_loads.load_id = raw_loads.load_id
+                where raw_loads.load_id is null
+            )
+    {%- endif -%}
+{% endmacro %}
+
 {% macro rfm_customer_order_facts_reset() %}
     {#- Pre-hook of int_customer_order_facts: empties the stored facts, so that the run recomputes every
-        customer, when they cannot be reused: an explicit as_of_date (now or in the run that stored them),
-        or a scoring date that moved backwards. -#}
+        customer, when they cannot be reused: every order row was validated again since they were stored
+        (see rfm_orders_validated_reset), an explicit as_of_date (now or in the run that stored them), or a
+        scoring date that moved backwards. -#}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where
             {{ 'true' if rfm_as_of_date_literal() is not none else 'false' }}
+            or not exists (
+                select 1
+                from {{ ref('int_orders_validated') }} as orders
+                where orders.validated_at <= (select max(previous.facts_computed_at) from {{ this }} as previous)
+            )
             or exists (
                 select 1
                 from {{ this }} as previous

@@ -67,7 +67,7 @@
         (name -> type), so that models over an optional raw table build, empty, when it is absent. At parse
         time nothing is looked up and the relation itself is returned, which keeps the lineage. -#}
     {%- if execute -%}
-        {%- set found = adapter.get_relation(
+        {%- set found = none if relation.schema is none else adapter.get_relation(
             database=relation.database, schema=relation.schema, identifier=relation.identifier
         ) -%}
         {%- if found is none -%}
@@ -87,7 +87,7 @@
     {#- The column when `relation` has it, else a typed null: for optional raw columns added after a table
         was first loaded (and for raw schemas the loader did not write). -#}
     {%- if execute -%}
-        {%- set found = adapter.get_relation(
+        {%- set found = none if relation.schema is none else adapter.get_relation(
             database=relation.database, schema=relation.schema, identifier=relation.identifier
         ) -%}
         {%- if found is not none -%}

@@ -160,9 +160,9 @@ def generate(out: Path, orders: int, seed: int) -> tuple[Path, Path]:
     return out / "orders.parquet", out / "customers.parquet"
 
 
-def load(ws: Workspace, orders: Path, customers: Path) -> None:
+def load(ws: Workspace, orders: Path, customers: Path, *extra: str) -> None:
     ws.check([sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
-              "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles")])
+              "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles"), *extra])
     # parse once, untimed: every timed build then starts from dbt's partial-parse cache, as day-to-day runs do
     ws.check(ws.dbt("parse"))
 
@@ -340,18 +340,18 @@ def compare(ws: Workspace, pandas_out: Path) -> dict[str, int]:
 
 # ----------------------------------------------------------------------------------------------- daily
 def append_day(orders: Path, out: Path, share: float) -> Path:
-    """orders + `share` new orders on the day after the last one, refunds of old orders and late rows."""
+    """A day's new rows for `orders`: `share` new orders on the day after the last one, refunds of old orders
+    and late-arriving rows (loaded with load_raw.py --append)."""
     import duckdb
 
     con = duckdb.connect()
     target = out / "orders.parquet"
     con.execute(f"""
         copy (
-            select * from read_parquet('{orders}')
-            union all
             -- new orders of existing customers on 2026-07-01
-            select 'N' || substr(order_id, 2), customer_id, '2026-07-01' || substr(ordered_at, 11), order_total,
-                   status, currency, null
+            select 'N' || substr(order_id, 2) as order_id, customer_id,
+                   '2026-07-01' || substr(ordered_at, 11) as ordered_at, order_total, status, currency,
+                   cast(null as varchar) as refund_of_order_id
             from read_parquet('{orders}')
             where refund_of_order_id is null and hash(order_id) % 10000 < {int(share * 10000)}
             union all
@@ -420,8 +420,7 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
     day0 = run_measured("day 0 full build", orders, build, ws.env, ws.root / "day0.log")
     day_dir = work / f"day1_{orders}"
     day_dir.mkdir(exist_ok=True)
-    appended = append_day(orders_path, day_dir, share)
-    load(ws, appended, customers_path)
+    load(ws, append_day(orders_path, day_dir, share), customers_path, "--append")
     incremental = run_measured("day 1 incremental", orders, build, ws.env, ws.root / "day1_incremental.log")
     import duckdb
 

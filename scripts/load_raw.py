@@ -7,6 +7,10 @@ and on Spark (which has no multi-table transactions) by writing both tables asid
 into place. A user error prints one `error: ...` line and exits with 2, leaving the existing raw tables
 untouched. With --email-events, the optional raw table email_events is checked and replaced together with
 the other two (docs/lifecycle.md); without it, an existing email_events table is left as it is.
+
+Every orders row gets the load_id of its load (bigint, larger than any before it in the table). With
+--append, the orders file holds new rows only (a day's delta): they are added to <schema>.orders under a
+new load_id instead of replacing it, so that the daily dbt build validates only them (docs/incremental.md).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import io
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +54,8 @@ CUSTOMERS = TableSpec(
     ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern"),
     1,
 )
+# The column the loader adds to raw.orders: which load wrote the row (docs/incremental.md).
+LOAD_ID = "load_id"
 # Optional third table (--email-events): replaced only when a file is given.
 EMAIL_EVENTS = TableSpec("email_events", ("customer_id", "event_type", "occurred_at"), 3)
 DELIMITERS = (",", ";", "\t", "|")
@@ -97,8 +104,8 @@ def import_engine_module(name: str, target: dict[str, Any]) -> ModuleType:
         ) from None
 
 
-def copy_text(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(COPY_ESCAPES)
+def copy_text(value: str | int | None) -> str:
+    return "\\N" if value is None else str(value).translate(COPY_ESCAPES)
 
 
 def duckdb_cause(exc: duckdb.Error) -> tuple[int | None, str]:
@@ -140,11 +147,32 @@ def parse_delimiter(value: str) -> str:
 class Loader:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, delimiter: str | None,
-        tables: tuple[TableSpec, ...] = (ORDERS, CUSTOMERS),
+        tables: tuple[TableSpec, ...] = (ORDERS, CUSTOMERS), append: bool = False,
     ) -> None:
         self.con = con
         self.delimiter = delimiter
-        self.tables = tables  # the raw tables replaced together
+        self.tables = tables  # the raw tables written together
+        self.append = append  # orders rows are added to raw.orders instead of replacing it
+        # microseconds since 1970 when loaded, and always above the table's latest one (clocks can step back)
+        self.load_id = 0
+
+    def appends(self, spec: TableSpec) -> bool:
+        return self.append and spec is ORDERS
+
+    def stamp_orders(self, previous: int | None) -> None:
+        """Choose the load_id of the staged orders, from the table's latest one."""
+        self.load_id = max(time.time_ns() // 1000, (previous or 0) + 1)
+
+    def staged(self, spec: TableSpec) -> str:
+        """SELECT of a staged table as it is written: orders with their load_id."""
+        load_id = f", CAST({self.load_id} AS BIGINT) AS {LOAD_ID}" if spec is ORDERS else ""
+        return f"SELECT *{load_id} FROM stage_{spec.name}"
+
+    def append_error(self, location: str) -> UserError:
+        return UserError(
+            f"cannot append to {location}: its orders table does not exist or was not written by this loader"
+            f" (no {LOAD_ID} column); load the full orders file once without --append"
+        )
 
     @staticmethod
     def precheck(spec: TableSpec, path_arg: str) -> None:
@@ -243,7 +271,7 @@ class Loader:
             raise UserError(f"{where}: {cause}") from None
 
     def replace_raw_duckdb(self, target: dict[str, Any], schema: str) -> None:
-        """Swap both raw tables in one transaction of the target database."""
+        """Write the raw tables in one transaction of the target database."""
         database = target["path"]
         try:
             self.con.execute("ATTACH ? AS rfm_target", [database])
@@ -253,15 +281,26 @@ class Loader:
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {target}")
+            has_load_ids = self.con.execute(
+                "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'rfm_target' AND schema_name = ?"
+                f" AND table_name = 'orders' AND column_name = '{LOAD_ID}'", [schema],
+            ).fetchone()[0]  # type: ignore[index]
+            if self.append and not has_load_ids:
+                raise self.append_error(f"{database} {schema}")
+            previous = self.con.execute(f"SELECT max({LOAD_ID}) FROM {target}.orders").fetchone()[0] if has_load_ids else None  # type: ignore[index]
+            self.stamp_orders(previous)
             for spec in self.tables:
-                self.con.execute(f"CREATE OR REPLACE TABLE {target}.{spec.name} AS SELECT * FROM stage_{spec.name}")
+                if self.appends(spec):
+                    self.con.execute(f"INSERT INTO {target}.orders BY NAME {self.staged(spec)}")
+                else:
+                    self.con.execute(f"CREATE OR REPLACE TABLE {target}.{spec.name} AS {self.staged(spec)}")
             self.con.execute("COMMIT")
         except BaseException as exc:
             with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has rolled back already
                 self.con.execute("ROLLBACK")
             # e.g. a view already named raw.orders, a full disk: the user's to fix.
             if isinstance(exc, FILE_ERRORS + (duckdb.CatalogException,)):
-                raise UserError(f"cannot replace the raw tables in {database}: {duckdb_cause(exc)[1]}") from None
+                raise UserError(f"cannot write the raw tables in {database}: {duckdb_cause(exc)[1]}") from None
             raise
         finally:
             self.con.execute("DETACH rfm_target")
@@ -281,16 +320,28 @@ class Loader:
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
                 for spec in self.tables:
                     table = sql.Identifier(schema, spec.name)
+                    expected = [(column, "text") for column in spec.columns]
+                    expected += [(LOAD_ID, "bigint")] if spec is ORDERS else []
                     cur.execute(
                         "SELECT column_name, data_type FROM information_schema.columns"
                         " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
                         (schema, spec.name),
                     )
-                    if cur.fetchall() == [(column, "text") for column in spec.columns]:
+                    is_ours = cur.fetchall() == expected
+                    if spec is ORDERS:
+                        if self.append and not is_ours:
+                            raise self.append_error(f"{target['location']} {schema}")
+                        cur.execute(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(LOAD_ID), table)
+                                    if is_ours else "SELECT null")
+                        self.stamp_orders(cur.fetchone()[0])
+                    if self.appends(spec):
+                        pass
+                    elif is_ours:
                         # Emptied, not dropped: the staging views that dbt built on it keep working.
                         cur.execute(sql.SQL("TRUNCATE {}").format(table))
                     else:
-                        columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in spec.columns)
+                        columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+                                                     for c, t in expected)
                         cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
                         cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
                     copy = sql.SQL("COPY {} FROM STDIN").format(table)
@@ -298,13 +349,13 @@ class Loader:
                         cur.copy_expert(copy, io.StringIO(chunk))
         except psycopg2.Error as exc:
             # e.g. a view already named raw.orders, no right to create the schema: the user's to fix.
-            raise UserError(f"cannot replace the raw tables in {target['location']}: {first_line(exc)}") from None
+            raise UserError(f"cannot write the raw tables in {target['location']}: {first_line(exc)}") from None
         finally:
             pg.close()
 
     def _copy_chunks(self, spec: TableSpec) -> Iterator[str]:
         """The staged rows of a table in COPY text format, a batch at a time."""
-        result = self.con.execute(f"SELECT * FROM stage_{spec.name}")
+        result = self.con.execute(self.staged(spec))
         while rows := result.fetchmany(COPY_BATCH_ROWS):
             yield "".join("\t".join(copy_text(value) for value in row) + "\n" for row in rows)
 
@@ -327,24 +378,31 @@ class Loader:
         for key, value in target["server_side_parameters"].items():
             builder = builder.config(key, value)
         with tempfile.TemporaryDirectory(prefix="rfm-load-") as tmp:
-            files = {spec.name: Path(tmp) / f"{spec.name}.parquet" for spec in self.tables}
-            for name, file in files.items():
-                self.con.execute(f"COPY stage_{name} TO ? (FORMAT parquet)", [str(file)])
             try:
                 spark = builder.getOrCreate()
             except (PySparkException, Py4JError) as exc:
                 raise UserError(f"cannot start a Spark session for {target['location']}: {first_line(exc)}") from None
             try:
                 spark.sql(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}")
-                # Writing is the slow part, where things fail: it happens aside; then each table is swapped in.
-                for name, file in files.items():
-                    spark.read.parquet(str(file)).write.mode("overwrite").format("parquet").saveAsTable(
-                        ident(schema, f"{name}__loading"))
-                for name in files:
-                    spark.sql(f"DROP TABLE IF EXISTS {ident(schema, name)}")
-                    spark.sql(f"ALTER TABLE {ident(schema, f'{name}__loading')} RENAME TO {ident(schema, name)}")
+                orders = ident(schema, "orders")
+                has_load_ids = spark.catalog.tableExists("orders", schema) and LOAD_ID in spark.table(orders).columns
+                if self.append and not has_load_ids:
+                    raise self.append_error(f"{target['location']} {schema}")
+                self.stamp_orders(spark.sql(f"SELECT max({LOAD_ID}) FROM {orders}").first()[0] if has_load_ids else None)
+                # Writing is the slow part, where things fail: it happens aside; then each table is swapped in
+                # (appended orders too: Parquet tables have no transactions, so the new table holds old + new).
+                for spec in self.tables:
+                    file = Path(tmp) / f"{spec.name}.parquet"
+                    self.con.execute(f"COPY ({self.staged(spec)}) TO ? (FORMAT parquet)", [str(file)])
+                    rows = spark.read.parquet(str(file))
+                    if self.appends(spec):
+                        rows = spark.table(orders).unionByName(rows)
+                    rows.write.mode("overwrite").format("parquet").saveAsTable(ident(schema, f"{spec.name}__loading"))
+                for spec in self.tables:
+                    spark.sql(f"DROP TABLE IF EXISTS {ident(schema, spec.name)}")
+                    spark.sql(f"ALTER TABLE {ident(schema, f'{spec.name}__loading')} RENAME TO {ident(schema, spec.name)}")
             except (PySparkException, Py4JError) as exc:
-                raise UserError(f"cannot replace the raw tables in {target['location']}: {first_line(exc)}") from None
+                raise UserError(f"cannot write the raw tables in {target['location']}: {first_line(exc)}") from None
             finally:
                 spark.stop()
 
@@ -367,6 +425,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--email-events", metavar="FILE",
         help="optional email events file (customer_id, event_type, occurred_at), replaced with the other two",
     )
+    parser.add_argument(
+        "--append", action="store_true",
+        help="add the orders file's rows to raw.orders (a day's new rows) instead of replacing it; customers"
+        " (and email events) are replaced as usual",
+    )
     parser.add_argument("--target", help="dbt target (default: the profile's target)")
     parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
     parser.add_argument("--schema", default="raw", help="schema of the raw tables (default: raw)")
@@ -387,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
             if args.email_events is not None:
                 files += ((EMAIL_EVENTS, args.email_events),)
-            loader = Loader(con, args.delimiter, tuple(spec for spec, _ in files))
+            loader = Loader(con, args.delimiter, tuple(spec for spec, _ in files), args.append)
             for spec, path in files:
                 loader.precheck(spec, path)
             counts = {spec.name: loader.stage(spec, path) for spec, path in files}
@@ -398,7 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"loaded {counts['orders']} rows into {args.schema}.orders and {counts['customers']} rows into "
+        f"{'appended' if args.append else 'loaded'} {counts['orders']} rows {'to' if args.append else 'into'}"
+        f" {args.schema}.orders and {counts['customers']} rows into "
         f"{args.schema}.customers"
         + (f" and {counts['email_events']} rows into {args.schema}.email_events" if "email_events" in counts else "")
         + f" (target {target['target_name']}: {target['type']} {target['location']})"

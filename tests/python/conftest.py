@@ -83,15 +83,16 @@ class Workspace:
             )
         return proc
 
-    def load(self, orders: RowsOrPath, customers: RowsOrPath) -> subprocess.CompletedProcess[str]:
-        """Load orders/customers (rows or CSV/Parquet files) into raw.* with scripts/load_raw.py."""
+    def load(self, orders: RowsOrPath, customers: RowsOrPath, *extra: str) -> subprocess.CompletedProcess[str]:
+        """Load orders/customers (rows or CSV/Parquet files) into raw.* with scripts/load_raw.py (extra: its
+        options, e.g. --append)."""
         if not isinstance(orders, Path):
             orders = _write_csv(self.root / "input" / "orders.csv", orders, ORDER_COLUMNS)
         if not isinstance(customers, Path):
             customers = _write_csv(self.root / "input" / "customers.csv", customers, CUSTOMER_COLUMNS)
         return self._run(
             [sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
-             "--customers", str(customers), "--profiles-dir", str(self.root / "profiles")],
+             "--customers", str(customers), "--profiles-dir", str(self.root / "profiles"), *extra],
             expect_ok=True,
         )
 

@@ -1,10 +1,12 @@
 """Incremental daily runs give the same marts as `dbt build --full-refresh` (docs/incremental.md).
 
-A day of orders is appended to a built demo: new orders, a partial refund of an old order, a late-arriving
-row dated inside the lookback, a late row far outside it, a conflicting duplicate of an old order (which
-rejects it and orphans nothing new), and a new customer record sharing an old customer's email and
-created earlier (the merge moves that customer's orders to the new id). The incremental build must then
-equal a full refresh on the same raw data, mart by mart, row by row.
+A day of orders is appended to a built demo (scripts/load_raw.py --append): new orders, a partial refund of
+an old order, a late-arriving row dated inside the lookback, a late row far outside it, a conflicting
+duplicate of an old order (which rejects it and orphans its refund), and a new customer record sharing an
+old customer's email and created earlier (the merge moves that customer's orders to the new id). The
+incremental build must validate only the new rows and the old rows they depend on, and then equal a full
+refresh on the same raw data, table by table, row by row; so must a run after a rules change and a run
+after the orders were replaced instead of appended to.
 """
 
 from __future__ import annotations
@@ -48,15 +50,17 @@ def mart_rows(ws: Workspace, mart: str) -> list[tuple]:
     return ws.query(f"select {CORE_COLUMNS.get(mart, '*')} from main.{mart} order by all")
 
 
-def next_day(orders: list[dict[str, str]], customers: list[dict[str, str]]) -> tuple[list, list]:
-    """The day after the demo's last day, with the awkward cases of docs/incremental.md."""
+def next_day(orders: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The new order rows of the day after the demo's last day, with the awkward cases of docs/incremental.md."""
     purchases = [o for o in orders if not o["refund_of_order_id"] and o["status"] in ("completed", "shipped")]
+    refunded = {o["refund_of_order_id"] for o in orders if o["refund_of_order_id"]}
     old, recent = purchases[10], purchases[-40]
+    conflicting = next(o for o in purchases if o["order_id"] in refunded)
     new_orders = [
         {**o, "order_id": f"N{i:07d}", "ordered_at": "2026-07-01" + o["ordered_at"][10:]}
         for i, o in enumerate(purchases[-300:-280])
     ]
-    new_orders += [
+    return new_orders + [
         # partial refund of an old order, dated today
         {"order_id": "N9000001", "customer_id": old["customer_id"], "ordered_at": "2026-07-01 10:00:00",
          "order_total": "-1.00", "status": "completed", "currency": old["currency"],
@@ -64,13 +68,40 @@ def next_day(orders: list[dict[str, str]], customers: list[dict[str, str]]) -> t
         # late-arriving row inside the lookback, and one long before it
         {**recent, "order_id": "N9000002", "ordered_at": "2026-06-29 08:00:00"},
         {**purchases[20], "order_id": "N9000003", "ordered_at": "2024-02-01 08:00:00"},
-        # conflicting duplicate of an old order: both copies are now rejected
-        {**purchases[30], "order_total": "999.99"},
+        # conflicting duplicate of an old, refunded order: both copies are now rejected, its refund orphaned
+        {**conflicting, "order_total": "999.99"},
+        # an exact copy of an old order: the copy is the duplicate
+        purchases[40],
     ]
-    # a person who signs up again with an earlier creation date takes over an old customer's orders
+
+
+def next_customers(customers: list[dict[str, str]], orders: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The whole customer export again, plus a person who signs up again with an earlier creation date and
+    so takes over an old customer's orders."""
+    old = [o for o in orders if not o["refund_of_order_id"] and o["status"] in ("completed", "shipped")][10]
     merged = next(c for c in customers if c["email"] and c["customer_id"] == old["customer_id"])
-    new_customers = [{**merged, "customer_id": "C9999999", "created_at": "2020-01-01 00:00:00"}]
-    return orders + new_orders, customers + new_customers
+    return customers + [{**merged, "customer_id": "C9999999", "created_at": "2020-01-01 00:00:00"}]
+
+
+# what a run writes besides the results: when it ran (and, on the facts it recomputed, its scoring date)
+RUN_COLUMNS = {"int_orders_validated": "validated_at", "int_customer_order_facts": "facts_computed_at, as_of_date"}
+
+
+def table_rows(ws: Workspace, table: str) -> list[tuple]:
+    columns = f"* exclude ({RUN_COLUMNS[table]})" if table in RUN_COLUMNS else CORE_COLUMNS.get(table, "*")
+    return ws.query(f"select {columns} from main.{table} order by all")
+
+
+def assert_same_as_full_refresh(ws: Workspace, root: Path, vars: dict[str, object]) -> None:
+    full = ws.clone(root)
+    full.dbt(*BUILD, "--full-refresh", "--exclude-resource-type", "test", "unit_test", vars=vars)
+    for table in (*MARTS, *RUN_COLUMNS):
+        assert table_rows(ws, table) == table_rows(full, table), table
+
+
+def last_run_rows(ws: Workspace, table: str) -> int:
+    column = RUN_COLUMNS[table].split(",")[0]
+    return ws.query(f"select count(*) from main.{table} where {column} = (select max({column}) from main.{table})")[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -82,28 +113,41 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo: DemoDat
     ws = Workspace(tmp_path / "incremental")
     ws.load(dirty_demo.orders, dirty_demo.customers)
     ws.dbt(*BUILD, vars=DIRTY)
+    rows_before = ws.query("select count(*) from main.int_orders_validated")[0][0]
     facts_before = ws.query("select count(*) from main.int_customer_order_facts")[0][0]
 
-    orders, customers = next_day(read_rows(dirty_demo.orders), read_rows(dirty_demo.customers))
+    old_orders, customers = read_rows(dirty_demo.orders), read_rows(dirty_demo.customers)
     day = tmp_path / "day1"
     day.mkdir()
-    ws.load(write_rows(day / "orders.csv", orders, ORDER_COLUMNS), write_rows(day / "customers.csv", customers,
-                                                                             CUSTOMER_COLUMNS))
+    new_orders = write_rows(day / "orders.csv", next_day(old_orders), ORDER_COLUMNS)
+    new_customers = write_rows(day / "customers.csv", next_customers(customers, old_orders), CUSTOMER_COLUMNS)
+    ws.load(new_orders, new_customers, "--append")
     ws.dbt(*BUILD, vars=DIRTY)
-    # only the customers touched by the new day were recomputed (their rows carry the new as_of_date)
-    as_of = ws.query("select max(as_of_date) from main.int_customer_order_facts")[0][0]
-    recomputed = ws.query(f"select count(*) from main.int_customer_order_facts where as_of_date = '{as_of}'")[0][0]
-    assert 0 < recomputed < facts_before / 2
+    # only the new rows and the old rows they depend on were validated, and only their customers recomputed
+    assert 25 <= last_run_rows(ws, "int_orders_validated") < rows_before / 20
+    assert 0 < last_run_rows(ws, "int_customer_order_facts") < facts_before / 2
+    assert ws.query(
+        "select count(*) from main.int_orders_validated where rejection_reason = 'orphan_refund'"
+        " and validated_at = (select max(validated_at) from main.int_orders_validated)"
+    )[0][0] >= 1
+    assert_same_as_full_refresh(ws, tmp_path / "full", DIRTY)
 
-    full = ws.clone(tmp_path / "full")
-    full.dbt(*BUILD, "--full-refresh", vars=DIRTY)
-    for mart in MARTS:
-        assert mart_rows(ws, mart) == mart_rows(full, mart), mart
-
-    # a second run with nothing new recomputes only the lookback window, and changes nothing
+    # a second run with nothing new changes nothing
     ws.dbt(*BUILD, vars=DIRTY)
-    for mart in MARTS:
-        assert mart_rows(ws, mart) == mart_rows(full, mart), mart
+    assert_same_as_full_refresh(ws, tmp_path / "full_again", DIRTY)
+
+    # a rules change validates every row again
+    stricter = {**DIRTY, "rfm_max_order_total": 150}
+    ws.dbt(*BUILD, vars=stricter)
+    assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
+    assert_same_as_full_refresh(ws, tmp_path / "full_stricter", stricter)
+
+    # orders replaced by a full export (not appended to): every row is validated again
+    all_orders = write_rows(day / "all_orders.csv", old_orders + next_day(old_orders), ORDER_COLUMNS)
+    ws.load(all_orders, new_customers)
+    ws.dbt(*BUILD, vars=DIRTY)
+    assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
+    assert_same_as_full_refresh(ws, tmp_path / "full_replaced", DIRTY)
 
 
 def test_explicit_as_of_date_recomputes_everything(demo_build: Workspace, tmp_path: Path) -> None:

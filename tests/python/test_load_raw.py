@@ -50,8 +50,10 @@ class Env:
         return subprocess.run(command, cwd=ROOT, env=self.environ, capture_output=True, text=True, timeout=60)
 
     def table(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The rows as loaded (orders without the load_id the loader adds: see test_append_*)."""
+        columns = "* EXCLUDE (load_id)" if name == "orders" else "*"
         with duckdb.connect(str(self.db), read_only=True) as con:
-            result = con.execute(f"SELECT * FROM raw.{name}")
+            result = con.execute(f"SELECT {columns} FROM raw.{name}")
             return [d[0] for d in result.description], result.fetchall()
 
 
@@ -205,3 +207,27 @@ def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragmen
 def test_help() -> None:
     result = subprocess.run([sys.executable, "scripts/load_raw.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--orders" in result.stdout and "--delimiter" in result.stdout
+
+
+def test_append_adds_orders_under_a_new_load_id(env: Env) -> None:
+    orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    first = env.write("o1.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,5\n")
+    refused = env.load(first, customers, "--append")
+    assert_user_error(refused, "cannot append", "load the full orders file once without --append")
+    assert env.load(first, customers).returncode == 0
+    result = env.load(orders, customers, "--append")
+    assert result.returncode == 0, result.stderr
+    assert "appended 2 rows to raw.orders" in result.stdout
+    assert env.load(first, customers, "--append").returncode == 0
+    with duckdb.connect(str(env.db), read_only=True) as con:
+        loads = con.execute("SELECT load_id, list(order_id ORDER BY order_id) FROM raw.orders GROUP BY 1 ORDER BY 1").fetchall()
+    assert [ids for _, ids in loads] == [["O1"], ["  O2 ", "O1"], ["O1"]]
+    assert loads[0][0] < loads[1][0] < loads[2][0]
+    # a failed append changes nothing
+    before = env.table("orders")
+    assert_user_error(env.load(env.write("bad.csv", "customer_id\nC1\n"), customers, "--append"), "order_id")
+    assert env.table("orders") == before
+    # a full load replaces everything, under a load_id above all earlier ones
+    assert env.load(first, customers).returncode == 0
+    with duckdb.connect(str(env.db), read_only=True) as con:
+        assert con.execute("SELECT count(*), min(load_id) > ? FROM raw.orders", [loads[2][0]]).fetchone() == (1, True)

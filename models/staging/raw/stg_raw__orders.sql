@@ -15,7 +15,9 @@ cleaned as (
         {{ rfm_clean_text('order_total') }} as order_total_text,
         lower({{ rfm_clean_text('status') }}) as status,
         upper({{ rfm_clean_text('currency') }}) as currency,
-        {{ rfm_clean_text('refund_of_order_id') }} as refund_of_order_id
+        {{ rfm_clean_text('refund_of_order_id') }} as refund_of_order_id,
+        -- which load wrote the row (scripts/load_raw.py); null in raw tables written otherwise
+        cast({{ rfm_optional_column(source('raw', 'orders'), 'load_id') }} as bigint) as load_id
 
     from source
 
@@ -33,7 +35,8 @@ parsed as (
         {{ rfm_parse_money('order_total_text') }} as order_total,
         status,
         currency,
-        refund_of_order_id
+        refund_of_order_id,
+        load_id
 
     from cleaned
 
