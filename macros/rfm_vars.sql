@@ -90,17 +90,17 @@
 {% endmacro %}
 
 {% macro rfm_history_start() %}
-    {#- Where rfm_segment_history starts: {'periods': N} for the last N closed periods (empty: 12), or
-        {'date': 'YYYY-MM-DD'} for every closed period from the one containing that date. -#}
+    {#- Where rfm_segment_history starts: {'periods': N} for the last N closed periods (empty: 12; 0: no
+        history), or {'date': 'YYYY-MM-DD'} for every closed period from the one containing that date. -#}
     {%- set value = var('rfm_history_start', '') | string | trim -%}
     {%- if value in ('', 'None', 'none', 'null') -%}
         {{ return({'periods': 12}) }}
     {%- elif modules.re.match('^[0-9]+$', value) -%}
-        {{ return({'periods': rfm_int_var('rfm_history_start', 1, 1000)}) }}
+        {{ return({'periods': rfm_int_var('rfm_history_start', 0, 1000)}) }}
     {%- elif modules.re.match('^[0-9]{4}-', value) -%}
         {{ return({'date': rfm_date_var('rfm_history_start')}) }}
     {%- endif -%}
-    {{ exceptions.raise_compiler_error("var rfm_history_start must be empty, a number of periods (1 to 1000) or a date written YYYY-MM-DD, got " ~ '"' ~ value ~ '"') }}
+    {{ exceptions.raise_compiler_error("var rfm_history_start must be empty, a number of periods (0 to 1000) or a date written YYYY-MM-DD, got " ~ '"' ~ value ~ '"') }}
 {% endmacro %}
 
 {% macro rfm_history_period_bound() %}
@@ -109,7 +109,7 @@
         (the explicit one, or the day after the build day). -#}
     {%- set start = rfm_history_start() -%}
     {%- if 'periods' in start -%}
-        {{ return(start['periods']) }}
+        {{ return([start['periods'], 1] | max) }}
     {%- endif -%}
     {%- set parse = modules.datetime.date.fromisoformat -%}
     {%- set as_of = rfm_date_var('as_of_date') -%}

@@ -117,6 +117,18 @@ def test_incremental_append_equals_full_refresh(demo_build: Workspace, tmp_path:
     assert proc.returncode != 0 and "--full-refresh" in proc.stdout
 
 
+def test_no_history(demo_build: Workspace, tmp_path: Path) -> None:
+    """rfm_history_start 0 turns the history off: nothing is scored, customer_rfm keeps its scores."""
+    ws = demo_build.clone(tmp_path / "no_history")
+    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "--indirect-selection", "cautious",
+           vars={"rfm_history_start": "0"})
+    assert ws.query("select count(*) from rfm_segment_history")[0][0] == 0
+    assert ws.query("select count(previous_segment_code), count(*) filter (where not is_segment_changed)"
+                    " from customer_rfm") == [(0, 0)]
+    scores = "select customer_id, r_score, f_score, m_score, segment_code from customer_rfm order by all"
+    assert ws.query(scores) == demo_build.query(scores)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [("rfm_history_grain", "day", "var rfm_history_grain must be one of month, week"),

@@ -1,5 +1,6 @@
-"""scripts/load_raw.py on PostgreSQL and Spark: the raw tables hold the same text as on DuckDB, and on
-PostgreSQL a failed load changes nothing (one transaction), with a one-line error."""
+"""scripts/load_raw.py on PostgreSQL and Spark: the raw tables hold the same text as on DuckDB, --append
+adds rows under a later load_id, and on PostgreSQL a failed load changes nothing (one transaction), with a
+one-line error."""
 
 from __future__ import annotations
 
@@ -39,7 +40,13 @@ def test_raw_tables_hold_the_same_text_as_on_duckdb(engine: str, tmp_path: Path)
     for name in ("duckdb", engine):
         with engine_workspace(name, tmp_path / name) as ws:
             ws.load(orders, customers)
-            tables[name] = [sorted(as_text(ws.read_table("raw", table)), key=repr) for table in ("orders", "customers")]
+            ws.load(orders, customers, "--append")
+            # load ids are times: they differ between engines, and each append has a later one
+            raw_orders = ws.read_table("raw", "orders")
+            loads = sorted({row.pop("load_id") for row in raw_orders})
+            assert len(loads) == 2 and loads[0] > 10**15, loads
+            tables[name] = [sorted(as_text(raw_orders), key=repr),
+                            sorted(as_text(ws.read_table("raw", "customers")), key=repr)]
     assert tables[engine] == tables["duckdb"]
 
 
@@ -62,7 +69,7 @@ def test_postgres_failed_load_changes_nothing(tmp_path: Path) -> None:
         )
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().splitlines() == [
-            f"error: cannot replace the raw tables in postgresql://{ws.server['user']}@{ws.server['host']}:"
+            f"error: cannot write the raw tables in postgresql://{ws.server['user']}@{ws.server['host']}:"
             f"{ws.server['port']}/{ws.dbname}: \"customers\" is not a table"
         ]
         assert ws.read_table("raw", "orders") == before

@@ -224,9 +224,12 @@ final as (
 
 )
 
+{#- the contract's text type: an incremental run checks its new rows' types against the table's, and
+    PostgreSQL types a text expression as text, not the varchar of the contract -#}
+{%- set contract_text = 'string' if target.type == 'spark' else 'varchar' %}
 select
-    customer_id,
-    period_grain,
+    cast(customer_id as {{ contract_text }}) as customer_id,
+    cast(period_grain as {{ contract_text }}) as period_grain,
     period_start_date,
     as_of_date,
     first_order_date,
@@ -237,7 +240,7 @@ select
     r_score,
     f_score,
     m_score,
-    rfm_cell,
+    cast(rfm_cell as {{ contract_text }}) as rfm_cell,
     segment_code,
-    input_signature
+    cast(input_signature as {{ contract_text }}) as input_signature
 from final
