@@ -35,6 +35,13 @@ currency_rates as (
 
 ),
 
+rules as (
+
+    -- one row: computed once, not per order row
+    select {{ rfm_order_rules_hash() }} as validation_rules_hash
+
+),
+
 {% if is_incremental() %}
 
     stored as (
@@ -122,23 +129,24 @@ candidates as (
 
 ),
 
-repeated_order_ids as (
+ids_counted as (
 
-    -- almost every id has one row: the content comparison and the copy numbering run on the others only
-    select order_id
+    -- one window over order_id: almost every id is unique, and only ids with several rows need the
+    -- content comparison below. Copies of a non-conflicting id are identical: the first loaded is kept
+    -- (rows of a conflicting id are all rejected before the copy number is looked at).
+    select
+        candidates.*,
+        count(*) over (partition by candidates.order_id) as order_id_rows,
+        row_number() over (partition by candidates.order_id order by candidates.load_id) as copy_number
+
     from candidates
-    where order_id is not null
-    group by order_id
-    having count(*) > 1
 
 ),
 
 repeated_rows as (
 
-    select candidates.*
-    from candidates
-    inner join repeated_order_ids
-        on candidates.order_id = repeated_order_ids.order_id
+    select * from ids_counted
+    where order_id_rows > 1
 
 ),
 
@@ -148,108 +156,86 @@ conflicting_order_ids as (
 
 ),
 
-numbered as (
-
-    select
-        candidates.*,
-        1 as copy_number
-
-    from candidates
-    left join repeated_order_ids
-        on candidates.order_id = repeated_order_ids.order_id
-    where repeated_order_ids.order_id is null
-
-    union all
-
-    -- copies of a non-conflicting id are identical: the first loaded is kept (rows of a conflicting id are
-    -- all rejected before the copy number is looked at)
-    select
-        repeated_rows.*,
-        row_number() over (partition by repeated_rows.order_id order by repeated_rows.load_id) as copy_number
-
-    from repeated_rows
-
-),
-
 checked as (
 
     select
-        numbered.order_id,
-        numbered.customer_id,
-        numbered.ordered_at_text,
-        numbered.ordered_at,
-        cast(numbered.ordered_at as date) as ordered_date,
-        numbered.order_total_text,
-        numbered.order_total,
-        numbered.status,
-        numbered.currency,
-        numbered.refund_of_order_id,
-        numbered.load_id,
-        numbered.refund_of_order_id is not null as is_refund,
-        coalesce(order_statuses.is_purchase, numbered.status is null) as is_purchase_status,
+        ids_counted.order_id,
+        ids_counted.customer_id,
+        ids_counted.ordered_at_text,
+        ids_counted.ordered_at,
+        cast(ids_counted.ordered_at as date) as ordered_date,
+        ids_counted.order_total_text,
+        ids_counted.order_total,
+        ids_counted.status,
+        ids_counted.currency,
+        ids_counted.refund_of_order_id,
+        ids_counted.load_id,
+        ids_counted.refund_of_order_id is not null as is_refund,
+        coalesce(order_statuses.is_purchase, ids_counted.status is null) as is_purchase_status,
         cast(
             round(
-                numbered.order_total
+                ids_counted.order_total
                 * case
-                    when coalesce(numbered.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
+                    when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
                     else currency_rates.rate_to_base
                 end,
                 2
             ) as decimal(18, 2)
         ) as order_total_base,
         case
-            when numbered.order_id is null then 'missing_order_id'
+            when ids_counted.order_id is null then 'missing_order_id'
             when conflicting_order_ids.order_id is not null then 'conflicting_duplicate'
-            when numbered.copy_number > 1 then 'duplicate_row'
-            when numbered.customer_id is null then 'missing_customer_id'
-            when numbered.ordered_at is null then 'unparseable_ordered_at'
-            when not numbered.is_order_total_numeric then 'non_numeric_order_total'
+            when ids_counted.copy_number > 1 then 'duplicate_row'
+            when ids_counted.customer_id is null then 'missing_customer_id'
+            when ids_counted.ordered_at is null then 'unparseable_ordered_at'
+            when not ids_counted.is_order_total_numeric then 'non_numeric_order_total'
             when
-                numbered.order_total is null
-                or abs(numbered.order_total) > {{ rfm_max_order_total() }}
+                ids_counted.order_total is null
+                or abs(ids_counted.order_total) > {{ rfm_max_order_total() }}
                 then 'absurd_order_total'
-            when numbered.status is not null and order_statuses.status is null then 'unknown_status'
+            when ids_counted.status is not null and order_statuses.status is null then 'unknown_status'
             when
-                coalesce(numbered.currency, '{{ base_currency }}') <> '{{ base_currency }}'
+                coalesce(ids_counted.currency, '{{ base_currency }}') <> '{{ base_currency }}'
                 and currency_rates.currency_code is null
                 then 'unknown_currency'
-            when cast(numbered.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
-            when numbered.order_total < 0 and numbered.refund_of_order_id is null
+            when cast(ids_counted.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
+            when ids_counted.order_total < 0 and ids_counted.refund_of_order_id is null
                 then 'negative_order_total'
-            when numbered.order_total >= 0 and numbered.refund_of_order_id is not null
+            when ids_counted.order_total >= 0 and ids_counted.refund_of_order_id is not null
                 then 'invalid_refund_amount'
         end as row_rejection_reason
 
-    from numbered
+    from ids_counted
     left join conflicting_order_ids
-        on numbered.order_id = conflicting_order_ids.order_id
+        on ids_counted.order_id = conflicting_order_ids.order_id
     left join order_statuses
-        on numbered.status = order_statuses.status
+        on ids_counted.status = order_statuses.status
     left join currency_rates
-        on numbered.currency = currency_rates.currency_code
+        on ids_counted.currency = currency_rates.currency_code
 
 ),
 
-{% if is_incremental() -%}
-    refunded_order_ids as (
+refunded_order_ids as (
 
-        select distinct refund_of_order_id as order_id
-        from checked
-        where is_refund
+    select distinct refund_of_order_id as order_id
+    from checked
+    where is_refund
 
-    ),
-{%- endif %}
+),
 
 refundable_order_ids as (
 
-    select order_id
+    -- the accepted orders among those refunded: two small hash tables instead of one over every order
+    select checked.order_id
     from checked
-    where row_rejection_reason is null and not is_refund
+    inner join refunded_order_ids
+        on checked.order_id = refunded_order_ids.order_id
+    where checked.row_rejection_reason is null and not checked.is_refund
 
     {% if is_incremental() -%}
         union all
 
-        -- accepted orders stored earlier and not validated again now, looked up for this run's refunds
+        -- accepted orders stored earlier and not validated again now
         select stored.order_id
         from stored
         inner join refunded_order_ids
@@ -286,9 +272,10 @@ final as (
         end as rejection_reason,
         checked.load_id,
         {{ rfm_run_started_at() }} as validated_at,
-        {{ rfm_order_rules_hash() }} as validation_rules_hash
+        rules.validation_rules_hash
 
     from checked
+    cross join rules
     left join refundable_order_ids
         on checked.refund_of_order_id = refundable_order_ids.order_id
 
