@@ -14,36 +14,60 @@ customer_ids as (
 
 ),
 
-consent as (
+merged_away_ids as (
 
+    -- the few ids merged into another one; every other accepted id is a survivor (it maps to itself)
     select
-        customer_ids.merged_into_customer_id as customer_id,
-        count(*) as merged_record_count,
-        max(case when customers.accepts_marketing = false then 1 else 0 end) as has_refused_marketing
+        customer_id,
+        merged_into_customer_id
 
     from customer_ids
+    where customer_id <> merged_into_customer_id
+
+),
+
+merged_away_consent as (
+
+    select
+        merged_away_ids.merged_into_customer_id as customer_id,
+        count(*) as merged_away_count,
+        max(case when customers.accepts_marketing = false then 1 else 0 end) as has_refused_marketing
+
+    from merged_away_ids
     inner join customers
-        on customer_ids.customer_id = customers.customer_id
-    group by customer_ids.merged_into_customer_id
+        on merged_away_ids.customer_id = customers.customer_id
+    group by merged_away_ids.merged_into_customer_id
+
+),
+
+survivors as (
+
+    select customers.*
+    from customers
+    left join merged_away_ids
+        on customers.customer_id = merged_away_ids.customer_id
+    where merged_away_ids.customer_id is null
 
 ),
 
 final as (
 
     select
-        customers.customer_id,
-        customers.email,
-        customers.first_name,
-        customers.created_at,
-        customers.country,
-        -- a merge never widens consent: one refusal among the merged records wins
-        case when consent.has_refused_marketing = 1 then false else customers.accepts_marketing end
+        survivors.customer_id,
+        survivors.email,
+        survivors.first_name,
+        survivors.created_at,
+        survivors.country,
+        -- a merge never widens consent: one refusal among the merged records wins (the survivor's own
+        -- refusal is its own value already)
+        case when merged_away_consent.has_refused_marketing = 1 then false else survivors.accepts_marketing end
             as accepts_marketing,
-        consent.merged_record_count
+        -- the survivor itself and the records merged into it
+        1 + coalesce(merged_away_consent.merged_away_count, 0) as merged_record_count
 
-    from customers
-    inner join consent
-        on customers.customer_id = consent.customer_id
+    from survivors
+    left join merged_away_consent
+        on survivors.customer_id = merged_away_consent.customer_id
 
 )
 

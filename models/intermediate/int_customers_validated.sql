@@ -11,53 +11,89 @@ customers as (
 
 ),
 
-ids_counted as (
+repeated_ids as (
 
-    -- as in int_orders_validated: one window over the key; contents are compared for repeated ids only
-    select
-        customers.*,
-        count(*) over (partition by customers.customer_id) as customer_id_rows,
-        row_number() over (partition by customers.customer_id order by customers.customer_id) as copy_number
-
+    -- almost every id is on one row: a group-by finds the few repeated ones, so that the copy numbering
+    -- and the content comparison below only ever see the rows of those ids
+    select customer_id
     from customers
+    where customer_id is not null
+    group by customer_id
+    having count(*) > 1
 
 ),
 
-repeated_ids as (
+single_rows as (
 
-    select * from ids_counted
-    where customer_id_rows > 1
+    -- rows whose id is on no other row (or is missing): each is the only copy of itself
+    select
+        customers.*,
+        1 as copy_number
+
+    from customers
+    left join repeated_ids
+        on customers.customer_id = repeated_ids.customer_id
+    where repeated_ids.customer_id is null
+
+),
+
+repeated_rows as (
+
+    select customers.*
+    from customers
+    inner join repeated_ids
+        on customers.customer_id = repeated_ids.customer_id
+
+),
+
+repeated_rows_numbered as (
+
+    -- rows of a non-conflicting id are identical, so any numbering is a valid copy number; rows of a
+    -- conflicting id are all rejected before copy_number is looked at
+    select
+        repeated_rows.*,
+        row_number() over (partition by repeated_rows.customer_id order by repeated_rows.customer_id) as copy_number
+
+    from repeated_rows
 
 ),
 
 conflicting_customer_ids as (
 
-    {{ rfm_conflicting_keys('repeated_ids', 'customer_id', content_columns) }}
+    {{ rfm_conflicting_keys('repeated_rows', 'customer_id', content_columns) }}
+
+),
+
+rows_numbered as (
+
+    select * from single_rows
+    union all
+    select * from repeated_rows_numbered
 
 ),
 
 final as (
 
     select
-        ids_counted.customer_id,
-        ids_counted.email,
-        ids_counted.first_name,
-        ids_counted.created_at_text,
-        ids_counted.created_at,
-        ids_counted.country,
-        ids_counted.accepts_marketing_text,
-        ids_counted.accepts_marketing,
+        rows_numbered.customer_id,
+        rows_numbered.email,
+        rows_numbered.first_name,
+        rows_numbered.created_at_text,
+        rows_numbered.created_at,
+        rows_numbered.country,
+        rows_numbered.accepts_marketing_text,
+        rows_numbered.accepts_marketing,
         case
-            when ids_counted.customer_id is null then 'missing_customer_id'
+            when rows_numbered.customer_id is null then 'missing_customer_id'
             when conflicting_customer_ids.customer_id is not null then 'conflicting_duplicate'
-            when ids_counted.copy_number > 1 then 'duplicate_row'
-            when ids_counted.created_at_text is not null and ids_counted.created_at is null
+            when rows_numbered.copy_number > 1 then 'duplicate_row'
+            when rows_numbered.created_at_text is not null and rows_numbered.created_at is null
                 then 'unparseable_created_at'
         end as rejection_reason
 
-    from ids_counted
+    from rows_numbered
     left join conflicting_customer_ids
-        on ids_counted.customer_id = conflicting_customer_ids.customer_id
+        on rows_numbered.customer_id = conflicting_customer_ids.customer_id
 
 )
 
