@@ -20,12 +20,29 @@
 {%- endmacro %}
 
 {% macro rfm_clean_text(column) -%}
+    {{ return(adapter.dispatch('rfm_clean_text', 'rfm')(column)) }}
+{%- endmacro %}
+
+{% macro default__rfm_clean_text(column) -%}
     {#- Raw values arrive as text or typed; either way: text without surrounding spaces, tabs and line
         breaks (named explicitly: engines disagree on what a bare trim() removes), empty as null. -#}
     nullif(
         trim(both ' ' || chr(9) || chr(10) || chr(13) from {{ dbt.cast(column, api.Column.translate_type('string')) }}),
         ''
     )
+{%- endmacro %}
+
+{% macro duckdb__rfm_clean_text(column) -%}
+    {#- Same result as default__ (tests/python/test_text_parsing.py), faster: the trim only runs when the
+        first or the last character is one of the four it removes; otherwise it could change nothing, so
+        clean text, the common case, is kept as it is (ord: first code point, -1 for ''; substring(x, -1):
+        last code point). -#}
+    {%- set text = dbt.cast(column, api.Column.translate_type('string')) -%}
+    case
+        when ord({{ text }}) in (9, 10, 13, 32) or ord(substring({{ text }}, -1)) in (9, 10, 13, 32)
+            then {{ default__rfm_clean_text(column) }}
+        else nullif({{ text }}, '')
+    end
 {%- endmacro %}
 
 {% macro rfm_is_timestamp_text(expr) -%}
@@ -47,22 +64,76 @@
 {%- endmacro %}
 
 {% macro rfm_parse_timestamp(expr) -%}
+    {{ return(adapter.dispatch('rfm_parse_timestamp', 'rfm')(expr)) }}
+{%- endmacro %}
+
+{% macro default__rfm_parse_timestamp(expr) -%}
     case
         when {{ rfm_is_timestamp_text(expr) }}
             then cast(replace({{ expr }}, 'T', ' ') as {{ api.Column.translate_type('timestamp') }})
     end
 {%- endmacro %}
 
+{% macro duckdb__rfm_parse_timestamp(expr) -%}
+    {#- Same result as default__ (tests/python/test_text_parsing.py), faster: DuckDB's lenient cast may
+        only decide when the text reads back unchanged from the timestamp it gave. A timestamp renders as
+        'YYYY-MM-DD HH:MM:SS[.f]' (years 0001-9999, a real date and time), else with a 5-digit year,
+        ' (BC)' or 'infinity': of these, exactly the 19-byte renderings are the pattern's form. So text
+        equal to a 19-byte rendering (optionally 'T' for ' ', or cut to YYYY-MM-DD or YYYY-MM-DD HH:MM,
+        padded back with zeros) is valid, and its value is the default's cast of the same text.
+        Anything else (fractions, invalid text) takes the portable check. -#}
+    case
+        when strlen({{ expr }}) = 19 and cast(try_cast({{ expr }} as timestamp) as varchar) = {{ expr }}
+            then try_cast({{ expr }} as timestamp)
+        when strlen({{ expr }}) in (10, 16, 19)
+            and cast(try_cast(replace({{ expr }}, 'T', ' ') as timestamp) as varchar)
+            = replace({{ expr }}, 'T', ' ') || right(' 00:00:00', 19 - strlen({{ expr }}))
+            then try_cast(replace({{ expr }}, 'T', ' ') as timestamp)
+        else {{ default__rfm_parse_timestamp(expr) }}
+    end
+{%- endmacro %}
+
 {% macro rfm_is_decimal_text(expr) -%}
+    {{ return(adapter.dispatch('rfm_is_decimal_text', 'rfm')(expr)) }}
+{%- endmacro %}
+
+{% macro default__rfm_is_decimal_text(expr) -%}
     coalesce({{ rfm_regexp_like(expr, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$') }}, false)
 {%- endmacro %}
 
+{% macro duckdb__rfm_is_decimal_text(expr) -%}
+    {#- Same result as default__ (tests/python/test_text_parsing.py): text that reads back unchanged from
+        its cast to decimal(18, 2) is a DuckDB rendering, '-'? digits '.' 2 digits, a plain decimal.
+        Anything else takes the portable check. -#}
+    case
+        when cast(try_cast({{ expr }} as decimal(18, 2)) as varchar) = {{ expr }} then true
+        else {{ default__rfm_is_decimal_text(expr) }}
+    end
+{%- endmacro %}
+
 {% macro rfm_parse_money(expr) -%}
+    {{ return(adapter.dispatch('rfm_parse_money', 'rfm')(expr)) }}
+{%- endmacro %}
+
+{% macro default__rfm_parse_money(expr) -%}
     {#- Cents, rounded half away from zero. More than 15 integer digits stays null (and is rejected as
         absurd: the bound is at most 15 digits), so the cast can never overflow. -#}
     case
         when {{ rfm_regexp_like(expr, '^[+-]?0*([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$') }}
             then cast({{ expr }} as decimal(18, 2))
+    end
+{%- endmacro %}
+
+{% macro duckdb__rfm_parse_money(expr) -%}
+    {#- Same result as default__ (tests/python/test_text_parsing.py): text that reads back unchanged from
+        its cast to decimal(18, 2) ('-'? digits without leading zeros '.' 2 digits) below 10^15 in absolute
+        value is in the pattern, and the value is the default's cast. Anything else (other scales, leading
+        zeros, signs, invalid text) takes the portable check, rounding included. -#}
+    case
+        when cast(try_cast({{ expr }} as decimal(18, 2)) as varchar) = {{ expr }}
+            and abs(try_cast({{ expr }} as decimal(18, 2))) < 1000000000000000
+            then try_cast({{ expr }} as decimal(18, 2))
+        else {{ default__rfm_parse_money(expr) }}
     end
 {%- endmacro %}
 
