@@ -3,7 +3,6 @@
 # loaded into the warehouse of the `rfm` profile, `dbt build`, and the segment summary.
 # Usage: bash scripts/demo.sh [--dirty]   (--dirty adds 5 % of bad rows of every kind)
 set -euo pipefail
-source "$(dirname "$0")/_env.sh"
 
 dirty_share=0
 case "${1:-}" in
@@ -11,6 +10,9 @@ case "${1:-}" in
     --dirty) dirty_share=0.05 ;;
     *) echo "usage: bash scripts/demo.sh [--dirty]" >&2; exit 2 ;;
 esac
+# a sourced script sees the caller's arguments: _env.sh would take --dirty for a requirements file
+set --
+source "$(dirname "$0")/_env.sh"
 
 echo "==> generating demo data in data/demo" >&2
 python scripts/generate_demo_data.py --out data/demo --dirty-share "$dirty_share"
