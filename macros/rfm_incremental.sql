@@ -83,3 +83,19 @@
             )
     {%- endif -%}
 {% endmacro %}
+
+{% macro rfm_require_stored_columns(columns) %}
+    {#- In an incremental model: stop with the fix when the stored table lacks columns the run reads (it was
+        built by an earlier version of the project), instead of failing on a missing column in SQL. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- set missing = columns | reject('in', stored) | list -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                this.identifier ~ " was built by an earlier version of the project (no column "
+                ~ missing | join(', ') ~ "): rebuild it with dbt build --full-refresh --select "
+                ~ this.identifier ~ "+"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

@@ -9,7 +9,8 @@
     on_schema_change='fail',
     pre_hook="{{ rfm_customer_order_facts_reset() }}",
 ) }}
-{%- set lookback_days = rfm_incremental_lookback_days() %}
+{%- set lookback_days = rfm_incremental_lookback_days() -%}
+{%- do rfm_require_stored_columns(['facts_computed_at']) %}
 
 with
 

@@ -13,7 +13,8 @@
     'order_id', 'customer_id', 'ordered_at_text', 'order_total_text', 'status', 'currency', 'refund_of_order_id',
 ] -%}
 {%- set row_columns = content_columns + ['ordered_at', 'is_order_total_numeric', 'order_total', 'load_id'] -%}
-{%- set base_currency = rfm_base_currency() %}
+{%- set base_currency = rfm_base_currency() -%}
+{%- do rfm_require_stored_columns(['load_id', 'validated_at', 'validation_rules_hash']) %}
 
 with
 

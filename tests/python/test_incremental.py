@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import DemoData, Workspace, generate_demo
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
@@ -160,3 +161,13 @@ def test_explicit_as_of_date_recomputes_everything(demo_build: Workspace, tmp_pa
     # and back to the default date: the stored facts of the explicit date are not reused
     ws.dbt(*BUILD)
     assert mart_rows(ws, "customer_rfm") == mart_rows(demo_build, "customer_rfm")
+
+
+def test_table_of_an_earlier_version_asks_for_a_full_refresh(demo_build: Workspace, tmp_path: Path) -> None:
+    ws = demo_build.clone(tmp_path / "old_table")
+    with duckdb.connect(str(ws.db_path)) as con:
+        con.execute("alter table main.int_orders_validated drop column validated_at")
+    proc = ws.dbt("run", "--select", "int_orders_validated", expect_ok=False)
+    assert proc.returncode != 0
+    assert ("int_orders_validated was built by an earlier version of the project (no column validated_at): rebuild"
+            " it with dbt build --full-refresh --select int_orders_validated+") in proc.stdout
