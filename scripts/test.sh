@@ -50,7 +50,7 @@ fi
 
 echo "==> pytest" >&2
 status=0
-python -m pytest tests/python -q -p no:cacheprovider || status=$?
+python -m pytest tests/python -q -p no:cacheprovider --durations=10 || status=$?
 # Exit code 5 means the selection ran no test: not a failure.
 if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
 
