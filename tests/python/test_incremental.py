@@ -5,8 +5,9 @@ an old order, a late-arriving row dated inside the lookback, a late row far outs
 duplicate of an old order (which rejects it and orphans its refund), and a new customer record sharing an
 old customer's email and created earlier (the merge moves that customer's orders to the new id). The
 incremental build must validate only the new rows and the old rows they depend on, and then equal a full
-refresh on the same raw data, table by table, row by row; so must a run after a rules change and a run
-after the orders were replaced instead of appended to.
+refresh on the same raw data, table by table, row by row; so must a run with nothing new, runs on a later
+and an earlier build day, a run after a rules change and a run after the orders were replaced instead of
+appended to.
 """
 
 from __future__ import annotations
@@ -140,6 +141,18 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo: DemoDat
 
     # a second run with nothing new changes nothing
     ws.dbt(*BUILD, vars=DIRTY)
+    assert_same_tables(ws, full)
+
+    # today moves (rfm_today defaults to the current date): rows dated after it are validated again, both
+    # ways: the dirty demo's orders of 2998 and 2999 are accepted on 2999-06-30, and rejected again after
+    later = {**DIRTY, "rfm_today": "2999-06-30"}
+    ws.dbt(*BUILD, vars=later)
+    accepted_later = "select count(*) from main.int_orders_validated where ordered_date between '2998-01-01' and" \
+        " '2999-06-30' and rejection_reason is null"
+    assert ws.query(accepted_later)[0][0] > 0
+    assert_same_as_full_refresh(ws, tmp_path / "full_later", later)
+    ws.dbt(*BUILD, vars=DIRTY)
+    assert ws.query(accepted_later)[0][0] == 0
     assert_same_tables(ws, full)
 
     # a rules change validates every row again
