@@ -142,6 +142,11 @@ class Workspace:
             "--vars", json.dumps({"rfm_today": TODAY, "rfm_history_start": str(HISTORY_PERIODS["value"])}),
         ]
 
+    def build(self, *extra: str, tests: bool = False) -> list[str]:
+        """`dbt build` of the RFM models (with their tests, or none), plus `extra` arguments."""
+        exclude = [] if tests else ["--exclude-resource-type", "test", "unit_test"]
+        return self.dbt("build", "--select", *RFM_SELECT.split(), *exclude, *extra)
+
     def check(self, cmd: Sequence[str]) -> None:
         proc = subprocess.run(list(cmd), cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -158,6 +163,14 @@ def generate(out: Path, orders: int, seed: int) -> tuple[Path, Path]:
             check=True, capture_output=True, text=True,
         )
     return out / "orders.parquet", out / "customers.parquet"
+
+
+def loaded_workspace(root: Path, orders: Path, customers: Path) -> Workspace:
+    """A workspace whose database holds only the raw tables of these files (nothing from an earlier run)."""
+    ws = Workspace(root)
+    ws.db.unlink(missing_ok=True)
+    load(ws, orders, customers)
+    return ws
 
 
 def load(ws: Workspace, orders: Path, customers: Path, *extra: str) -> None:
@@ -385,17 +398,13 @@ class SizeResult:
 def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> SizeResult:
     progress(f"== {orders:,} orders")
     orders_path, customers_path = generate(work / f"data_{orders}", orders, seed)
-    ws = Workspace(work / f"ws_{orders}")
-    if ws.db.exists():
-        ws.db.unlink()
-    load(ws, orders_path, customers_path)
+    ws = loaded_workspace(work / f"ws_{orders}", orders_path, customers_path)
     logs = ws.root
-    no_tests = ws.dbt("build", "--select", *RFM_SELECT.split(), "--exclude-resource-type", "test", "unit_test")
+    no_tests = ws.build()
     dbt_m = run_measured("dbt build (no tests)", orders, no_tests, ws.env, logs / "dbt_no_tests.log")
     if with_tests:
         # --full-refresh: the incremental models must not reuse the facts of the build just before
-        all_tests = ws.dbt("build", "--select", *RFM_SELECT.split(), "--indirect-selection", "cautious",
-                           "--full-refresh")
+        all_tests = ws.build("--indirect-selection", "cautious", "--full-refresh", tests=True)
         dbt_t = run_measured("dbt build (with tests)", orders, all_tests, ws.env, logs / "dbt_tests.log")
     else:
         dbt_t = dbt_m
@@ -412,11 +421,8 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> S
 def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, object]:
     progress(f"== daily incremental: {orders:,} orders + {share:.0%} new")
     orders_path, customers_path = generate(work / f"data_{orders}", orders, seed)
-    ws = Workspace(work / f"daily_{orders}")
-    if ws.db.exists():
-        ws.db.unlink()
-    load(ws, orders_path, customers_path)
-    build = ws.dbt("build", "--select", *RFM_SELECT.split(), "--exclude-resource-type", "test", "unit_test")
+    ws = loaded_workspace(work / f"daily_{orders}", orders_path, customers_path)
+    build = ws.build()
     day0 = run_measured("day 0 full build", orders, build, ws.env, ws.root / "day0.log")
     day_dir = work / f"day1_{orders}"
     day_dir.mkdir(exist_ok=True)
@@ -614,24 +620,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     progress(f"== fixed cost: {FIXED_COST_ORDERS:,} orders")
     orders_path, customers_path = generate(args.work / f"data_{FIXED_COST_ORDERS}", FIXED_COST_ORDERS, args.seed)
-    ws = Workspace(args.work / "ws_fixed")
-    if ws.db.exists():
-        ws.db.unlink()
-    load(ws, orders_path, customers_path)
-    fixed = run_measured("dbt build (fixed cost)", FIXED_COST_ORDERS,
-                         ws.dbt("build", "--select", *RFM_SELECT.split(), "--exclude-resource-type", "test", "unit_test"),
-                         ws.env, ws.root / "fixed.log")
+    ws = loaded_workspace(args.work / "ws_fixed", orders_path, customers_path)
+    fixed = run_measured("dbt build (fixed cost)", FIXED_COST_ORDERS, ws.build(), ws.env, ws.root / "fixed.log")
     results = [bench_size(n, args.work, args.seed, not args.no_tests) for n in args.sizes]
     daily = bench_daily(args.sizes[-1], args.work, args.seed, args.daily_share) if args.daily else None
     big = None
     if args.big:
         progress(f"== big: {args.big:,} orders")
         orders_path, customers_path = generate(args.work / f"data_{args.big}", args.big, args.seed)
-        bws = Workspace(args.work / f"ws_{args.big}")
-        load(bws, orders_path, customers_path)
-        big = run_measured("dbt build (big)", args.big,
-                           bws.dbt("build", "--select", *RFM_SELECT.split(), "--exclude-resource-type", "test", "unit_test"),
-                           bws.env, bws.root / "big.log")
+        bws = loaded_workspace(args.work / f"ws_{args.big}", orders_path, customers_path)
+        big = run_measured("dbt build (big)", args.big, bws.build(), bws.env, bws.root / "big.log")
     write_report(results, fixed, daily, big, command, args.out, args.out.with_suffix(".png"))
     progress(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0

@@ -159,20 +159,20 @@ class Loader:
     def appends(self, spec: TableSpec) -> bool:
         return self.append and spec is ORDERS
 
-    def stamp_orders(self, previous: int | None) -> None:
-        """Choose the load_id of the staged orders, from the table's latest one."""
-        self.load_id = max(time.time_ns() // 1000, (previous or 0) + 1)
+    def stamp_orders(self, has_load_ids: bool, latest: Callable[[], int | None], location: str) -> None:
+        """Choose the load_id of the staged orders, above the table's `latest()` one; an append needs a
+        table this loader wrote."""
+        if self.append and not has_load_ids:
+            raise UserError(
+                f"cannot append to {location}: its orders table does not exist or was not written by this loader"
+                f" (no {LOAD_ID} column); load the full orders file once without --append"
+            )
+        self.load_id = max(time.time_ns() // 1000, ((latest() if has_load_ids else None) or 0) + 1)
 
     def staged(self, spec: TableSpec) -> str:
         """SELECT of a staged table as it is written: orders with their load_id."""
         load_id = f", CAST({self.load_id} AS BIGINT) AS {LOAD_ID}" if spec is ORDERS else ""
         return f"SELECT *{load_id} FROM stage_{spec.name}"
-
-    def append_error(self, location: str) -> UserError:
-        return UserError(
-            f"cannot append to {location}: its orders table does not exist or was not written by this loader"
-            f" (no {LOAD_ID} column); load the full orders file once without --append"
-        )
 
     @staticmethod
     def precheck(spec: TableSpec, path_arg: str) -> None:
@@ -285,10 +285,10 @@ class Loader:
                 "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'rfm_target' AND schema_name = ?"
                 f" AND table_name = 'orders' AND column_name = '{LOAD_ID}'", [schema],
             ).fetchone()[0]  # type: ignore[index]
-            if self.append and not has_load_ids:
-                raise self.append_error(f"{database} {schema}")
-            previous = self.con.execute(f"SELECT max({LOAD_ID}) FROM {target}.orders").fetchone()[0] if has_load_ids else None  # type: ignore[index]
-            self.stamp_orders(previous)
+            self.stamp_orders(
+                bool(has_load_ids), lambda: self.con.execute(f"SELECT max({LOAD_ID}) FROM {target}.orders").fetchone()[0],  # type: ignore[index]
+                f"{database} {schema}",
+            )
             for spec in self.tables:
                 if self.appends(spec):
                     self.con.execute(f"INSERT INTO {target}.orders BY NAME {self.staged(spec)}")
@@ -329,21 +329,20 @@ class Loader:
                     )
                     is_ours = cur.fetchall() == expected
                     if spec is ORDERS:
-                        if self.append and not is_ours:
-                            raise self.append_error(f"{target['location']} {schema}")
-                        cur.execute(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(LOAD_ID), table)
-                                    if is_ours else "SELECT null")
-                        self.stamp_orders(cur.fetchone()[0])
-                    if self.appends(spec):
-                        pass
-                    elif is_ours:
-                        # Emptied, not dropped: the staging views that dbt built on it keep working.
-                        cur.execute(sql.SQL("TRUNCATE {}").format(table))
-                    else:
+
+                        def latest() -> int | None:
+                            cur.execute(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(LOAD_ID), table))
+                            return cur.fetchone()[0]
+
+                        self.stamp_orders(is_ours, latest, f"{target['location']} {schema}")
+                    if not is_ours:
                         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
                                                      for c, t in expected)
                         cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
                         cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
+                    elif not self.appends(spec):
+                        # Emptied, not dropped: the staging views that dbt built on it keep working.
+                        cur.execute(sql.SQL("TRUNCATE {}").format(table))
                     copy = sql.SQL("COPY {} FROM STDIN").format(table)
                     for chunk in self._copy_chunks(spec):
                         cur.copy_expert(copy, io.StringIO(chunk))
@@ -386,9 +385,8 @@ class Loader:
                 spark.sql(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}")
                 orders = ident(schema, "orders")
                 has_load_ids = spark.catalog.tableExists("orders", schema) and LOAD_ID in spark.table(orders).columns
-                if self.append and not has_load_ids:
-                    raise self.append_error(f"{target['location']} {schema}")
-                self.stamp_orders(spark.sql(f"SELECT max({LOAD_ID}) FROM {orders}").first()[0] if has_load_ids else None)
+                self.stamp_orders(has_load_ids, lambda: spark.sql(f"SELECT max({LOAD_ID}) FROM {orders}").first()[0],
+                                  f"{target['location']} {schema}")
                 # Writing is the slow part, where things fail: it happens aside; then each table is swapped in
                 # (appended orders too: Parquet tables have no transactions, so the new table holds old + new).
                 for spec in self.tables:

@@ -12,7 +12,7 @@
 {%- set content_columns = [
     'order_id', 'customer_id', 'ordered_at_text', 'order_total_text', 'status', 'currency', 'refund_of_order_id',
 ] -%}
-{%- set row_columns = content_columns + ['ordered_at', 'is_order_total_numeric', 'order_total', 'load_id'] -%}
+{%- set parsed_columns = content_columns + ['ordered_at', 'is_order_total_numeric', 'order_total'] -%}
 {%- set base_currency = rfm_base_currency() -%}
 {%- do rfm_require_stored_columns(['load_id', 'validated_at', 'validation_rules_hash']) %}
 
@@ -100,7 +100,7 @@ rules as (
 candidates as (
 
     select
-        {%- for column in row_columns if column != 'load_id' %}
+        {%- for column in parsed_columns %}
             new_rows.{{ column }},
         {%- endfor %}
         {{ rfm_load_id('new_rows.load_id') }} as load_id

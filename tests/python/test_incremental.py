@@ -86,11 +86,11 @@ def next_customers(customers: list[dict[str, str]], orders: list[dict[str, str]]
 
 
 # what a run writes besides the results: when it ran (and, on the facts it recomputed, its scoring date)
-RUN_COLUMNS = {"int_orders_validated": "validated_at", "int_customer_order_facts": "facts_computed_at, as_of_date"}
+RUN_COLUMNS = {"int_orders_validated": ("validated_at",), "int_customer_order_facts": ("facts_computed_at", "as_of_date")}
 
 
 def table_rows(ws: Workspace, table: str) -> list[tuple]:
-    columns = f"* exclude ({RUN_COLUMNS[table]})" if table in RUN_COLUMNS else CORE_COLUMNS.get(table, "*")
+    columns = f"* exclude ({', '.join(RUN_COLUMNS[table])})" if table in RUN_COLUMNS else CORE_COLUMNS.get(table, "*")
     return ws.query(f"select {columns} from main.{table} order by all")
 
 
@@ -107,7 +107,7 @@ def assert_same_as_full_refresh(ws: Workspace, root: Path, vars: dict[str, objec
 
 
 def last_run_rows(ws: Workspace, table: str) -> int:
-    column = RUN_COLUMNS[table].split(",")[0]
+    column = RUN_COLUMNS[table][0]
     return ws.query(f"select count(*) from main.{table} where {column} = (select max({column}) from main.{table})")[0][0]
 
 
