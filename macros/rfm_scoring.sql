@@ -38,9 +38,11 @@ netted as (
         {{ orders }}.ordered_at,
         {{ orders }}.ordered_date,
         {{ orders }}.order_total_base,
-        -- 0.00, not 0: a PostgreSQL numeric keeps the scale of each value, and amounts have two decimals
-        coalesce(refunds.refunded_total_base, 0.00) as refunded_total_base,
-        {{ orders }}.order_total_base + coalesce(refunds.refunded_total_base, 0.00) as net_total_base
+        -- refund rows and the order's own refunded amount, both negative here; 0.00, not 0: a PostgreSQL
+        -- numeric keeps the scale of each value, and amounts have two decimals
+        coalesce(refunds.refunded_total_base, 0.00) - {{ orders }}.refunded_amount_base as refunded_total_base,
+        {{ orders }}.order_total_base + coalesce(refunds.refunded_total_base, 0.00) - {{ orders }}.refunded_amount_base
+            as net_total_base
 
     from {{ orders }}
     cross join {{ scoring_windows }}

@@ -120,3 +120,22 @@
     {%- set periods = (days // 7 + 2) if rfm_history_grain() == 'week' else (days // 28 + 2) -%}
     {{ return([periods, 1] | max) }}
 {% endmacro %}
+
+{% macro rfm_reporting_time_zone() %}
+    {#- The IANA zone that order dates are taken in (docs/rules.md section 2). Only names from the tz
+        database pass, so the value is safe to quote into SQL. -#}
+    {%- set value = var('rfm_reporting_time_zone') | string | trim -%}
+    {%- if value not in modules.pytz.all_timezones -%}
+        {{ exceptions.raise_compiler_error("var rfm_reporting_time_zone must be an IANA time zone name such as UTC, Europe/Paris or America/New_York, got " ~ '"' ~ value ~ '"') }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+{% macro rfm_share_var(name) %}
+    {#- A share of rows from 0 to 1, written as a decimal (0.2 for 20 %). -#}
+    {%- set raw = var(name) | string | trim -%}
+    {%- if not modules.re.match('^(0?[.][0-9]+|[01]([.][0-9]*)?)$', raw) or (raw | float) > 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a share from 0 to 1 written as a decimal (0.2 for 20 %), got " ~ '"' ~ raw ~ '"') }}
+    {%- endif -%}
+    {{ return(raw) }}
+{% endmacro %}

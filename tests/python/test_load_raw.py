@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id"]
+ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id",
+                 "refunded_amount"]
 CUSTOMER_COLUMNS = ["customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern"]
 ORDERS_CSV = (
     "order_id,customer_id,ordered_at,order_total,status,currency,refund_of_order_id\n"
@@ -122,7 +123,7 @@ def test_missing_optional_columns_become_null_columns(env: Env) -> None:
     orders = env.write("o.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,5\n")
     result = env.load(orders, env.write("c.csv", "customer_id\nC1\n"))
     assert result.returncode == 0, result.stderr
-    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None)])
+    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None, None)])
     assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", None, None, None, None, None, None)])
 
 

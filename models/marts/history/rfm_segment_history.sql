@@ -64,7 +64,8 @@ order_days as (
         orders.ordered_date,
         count(*) as order_rows,
         sum(case when orders.is_purchase_status then 1 else 0 end) as purchase_status_rows,
-        sum(orders.order_total_base) as amount,
+        -- refund rows are negative amounts; an order's own refunded amount counts the same way
+        sum(orders.order_total_base - orders.refunded_amount_base) as amount,
         sum({{ dbt.length('orders.customer_id') }}) as customer_id_length
 
     from orders

@@ -16,6 +16,8 @@ cleaned as (
         lower({{ rfm_clean_text('status') }}) as status,
         upper({{ rfm_clean_text('currency') }}) as currency,
         {{ rfm_clean_text('refund_of_order_id') }} as refund_of_order_id,
+        -- optional: what platform exports call the amount refunded on the order itself
+        {{ rfm_clean_text(rfm_optional_column(source('raw', 'orders'), 'refunded_amount')) }} as refunded_amount_text,
         -- which load wrote the row (scripts/load_raw.py); null in raw tables written otherwise
         cast({{ rfm_optional_column(source('raw', 'orders'), 'load_id') }} as bigint) as load_id
 
@@ -36,6 +38,8 @@ parsed as (
         status,
         currency,
         refund_of_order_id,
+        refunded_amount_text,
+        {{ rfm_parse_money('refunded_amount_text') }} as refunded_amount,
         load_id
 
     from cleaned
