@@ -87,8 +87,8 @@
 
 {% macro rfm_zoned_timestamp(local_text, zone_text) -%}
     {#- `local_text` ('YYYY-MM-DD HH:MM[:SS[.f]]') at the UTC offset `zone_text` ('Z', '+HH' or '+HHMM'),
-        as a timestamp in the reporting time zone; null outside years 0001-9999, which not every engine
-        can hold. -#}
+        as a timestamp in the reporting time zone; null when it, in UTC or in that zone, falls outside
+        years 0001-9999, which not every engine can hold. -#}
     {%- set timestamp_type = api.Column.translate_type('timestamp') -%}
     {%- set offset_minutes -%}
         case
@@ -102,9 +102,10 @@
     {%- set utc = rfm_minus_minutes('cast(' ~ local_text ~ ' as ' ~ timestamp_type ~ ')', offset_minutes) -%}
     {%- set zone = rfm_reporting_time_zone() -%}
     {%- set converted = utc if zone == 'UTC' else rfm_utc_to_zone(utc, zone) -%}
+    {%- set in_range = "between cast('0001-01-01 00:00:00' as " ~ timestamp_type
+        ~ ") and cast('9999-12-31 23:59:59.999999' as " ~ timestamp_type ~ ")" -%}
     case
-        when {{ converted }} between cast('0001-01-01 00:00:00' as {{ timestamp_type }})
-            and cast('9999-12-31 23:59:59.999999' as {{ timestamp_type }})
+        when {{ utc }} {{ in_range }}{% if zone != 'UTC' %} and {{ converted }} {{ in_range }}{% endif %}
             then {{ converted }}
     end
 {%- endmacro %}

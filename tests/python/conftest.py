@@ -36,6 +36,10 @@ DEMO_SEED = 42
 DB_FILE = "rfm.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
+# Random and messy rows are mostly rejects, on purpose: unknown statuses and currencies warn, and no share of
+# rejects stops their build.
+MESSY_VARS = {"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn",
+              "rfm_reject_share_warn": "1", "rfm_reject_share_error": "1"}
 
 
 def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:

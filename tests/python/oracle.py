@@ -83,10 +83,10 @@ def parse_timestamp(value: str | None, zone: str = "UTC") -> datetime | None:
     if hours > 23 or minutes > 59:
         return None
     minutes = (hours * 60 + minutes) * (-1 if digits[0] == "-" else 1)
-    try:
-        instant = local.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    try:  # None when the time, in UTC or in the reporting zone, falls outside years 1-9999
+        instant = local.replace(tzinfo=timezone(timedelta(minutes=minutes))).astimezone(timezone.utc)
         return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-    except (OverflowError, ValueError):  # outside years 1-9999
+    except (OverflowError, ValueError):
         return None
 
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import DemoData, generate_demo
 from engines import OTHER_ENGINES, EngineWorkspace, Rows, as_text, engine_workspace, needs_other_engine
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
-from test_incremental import next_customers, next_day, read_rows, write_rows
+from test_incremental import DIRTY, next_customers, next_day, read_rows, write_rows
 
 # mart -> its key (None: no key, compared as a multiset of rows)
 MARTS = {
@@ -29,8 +29,8 @@ MARTS = {
 # dataset -> (generate_demo_data.py arguments, dbt vars besides rfm_today, which Workspace.dbt pins)
 DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "clean": ((), {}),
-    "dirty": (("--dirty-share", "0.05"), {"rfm_unknown_status_severity": "warn"}),
-    "dirty_appended": (("--dirty-share", "0.05"), {"rfm_unknown_status_severity": "warn"}),
+    "dirty": (("--dirty-share", "0.05"), DIRTY),
+    "dirty_appended": (("--dirty-share", "0.05"), DIRTY),
 }
 
 pytestmark = needs_other_engine

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR, SEEDS_DIR, TODAY, DemoData, Workspace, generate_demo
+from conftest import MESSY_VARS, PROJECT_DIR, SEEDS_DIR, TODAY, DemoData, Workspace, generate_demo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -417,7 +417,7 @@ def test_dirty_demo_matches_oracle(tmp_path: Path) -> None:
     data = generate_demo(tmp_path / "data", "--dirty-share", "0.05")
     ws = Workspace(tmp_path / "ws")
     ws.load(data.orders, data.customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn"})
+    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"})
     orders, customers = oracle.read_orders_csv(data.orders), oracle.read_customers_csv(data.customers)
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, oracle_rfm(data))
@@ -475,7 +475,7 @@ def test_messy_rows_match_oracle(seed: int, tmp_path: Path) -> None:
     orders, customers = messy_rows(random.Random(seed))
     ws = Workspace(tmp_path)
     ws.load(orders, customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_tie_policy": "shared"})
+    ws.dbt("build", vars={**MESSY_VARS, "rfm_tie_policy": "shared"})
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, expected_customer_rfm(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY,
                                               tie_policy="shared"))
