@@ -140,8 +140,9 @@ valid_purchases as (
     select
         batch_orders.customer_id,
         batch_orders.ordered_date,
-        batch_orders.order_total_base + coalesce(refunds.refunded_total_base, 0.00) - batch_orders.refunded_amount_base
-            as net_total_base
+        batch_orders.order_total_base
+        + coalesce(refunds.refunded_total_base, 0.00)
+        - batch_orders.refunded_amount_base as net_total_base
 
     from batch_orders
     cross join scoring_window
@@ -152,8 +153,9 @@ valid_purchases as (
         and not batch_orders.is_refund
         and batch_orders.is_purchase_status
         and batch_orders.ordered_date <= scoring_window.as_of_date
-        and batch_orders.order_total_base + coalesce(refunds.refunded_total_base, 0.00) - batch_orders.refunded_amount_base
-        > 0
+        and batch_orders.order_total_base
+        + coalesce(refunds.refunded_total_base, 0.00)
+        - batch_orders.refunded_amount_base > 0
 
 ),
 

@@ -13,7 +13,9 @@
     'order_id', 'customer_id', 'ordered_at_text', 'order_total_text', 'status', 'currency', 'refund_of_order_id',
     'refunded_amount_text',
 ] -%}
-{%- set parsed_columns = content_columns + ['ordered_at', 'is_order_total_numeric', 'order_total', 'refunded_amount'] -%}
+{%- set parsed_columns = content_columns + [
+    'ordered_at', 'is_order_total_numeric', 'order_total', 'refunded_amount',
+] -%}
 {%- set base_currency = rfm_base_currency() -%}
 {%- do rfm_require_stored_columns(['load_id', 'validated_at', 'validation_rules_hash', 'refunded_amount_base']) %}
 
