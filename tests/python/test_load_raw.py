@@ -82,8 +82,8 @@ def test_csv_is_stored_as_text_exactly_as_it_arrived(env: Env) -> None:
     columns, rows = env.table("orders")
     assert columns == ORDER_COLUMNS
     assert rows == [
-        ("O1", "C1", "2024-01-02 10:00:00", "12.50", "completed", "EUR", None),
-        ("  O2 ", "C1", "2024-01-03", "-2.00", " Completed ", "eur", "O1"),
+        ("O1", "C1", "2024-01-02 10:00:00", "12.50", "completed", "EUR", None, None),
+        ("  O2 ", "C1", "2024-01-03", "-2.00", " Completed ", "eur", "O1", None),
     ]
     assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", " A@x.com ", "Zoé", None, "fr", "Y", None)])
 
@@ -107,16 +107,18 @@ def test_parquet_typed_columns_become_text(env: Env) -> None:
             [str(orders)],
         )
         con.execute(
-            "COPY (SELECT 'C1' AS customer_id, DATE '2023-12-01' AS created_at, true AS accepts_marketing) TO ? (FORMAT parquet)",
+            "COPY (SELECT 'C1' AS customer_id, TIMESTAMPTZ '2023-12-01 01:30:00+02' AS created_at,"
+            " true AS accepts_marketing) TO ? (FORMAT parquet)",
             [str(customers)],
         )
     result = env.load(orders, customers)
     assert result.returncode == 0, result.stderr
     assert env.table("orders")[1] == [
-        ("17", "C1", "2024-01-02 03:04:05", "12.50", None, "0.1", None),
-        ("18", "C1", "2024-01-02 03:04:05.123456", "-3.00", None, "100000000000000000000", None),
+        ("17", "C1", "2024-01-02 03:04:05", "12.50", None, "0.1", None, None),
+        ("18", "C1", "2024-01-02 03:04:05.123456", "-3.00", None, "100000000000000000000", None, None),
     ]
-    assert env.table("customers")[1] == [("C1", None, None, "2023-12-01", None, "true", None)]
+    # an instant is written in UTC with Z: staging converts it to the reporting time zone
+    assert env.table("customers")[1] == [("C1", None, None, "2023-11-30 23:30:00Z", None, "true", None)]
 
 
 def test_missing_optional_columns_become_null_columns(env: Env) -> None:
@@ -152,7 +154,7 @@ def test_wrong_delimiter_is_named(env: Env) -> None:
     assert_user_error(env.load(semicolon, tabbed, "--delimiter", ";"), "customers file", "looks like '\\t'-delimited")
     # Left to the sniffer, both load.
     assert env.load(semicolon, tabbed).returncode == 0
-    assert env.table("orders")[1] == [("O1", "C1", "2024-01-02", "5,10", None, None, None)]
+    assert env.table("orders")[1] == [("O1", "C1", "2024-01-02", "5,10", None, None, None, None)]
 
 
 def test_invalid_utf8_names_the_line(env: Env) -> None:
