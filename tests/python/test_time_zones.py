@@ -66,6 +66,10 @@ CUSTOMERS: list[Row] = [
 ]
 
 
+# the fixture is small and a third of it is bad on purpose
+ZONED_VARS = {"rfm_reject_share_error": "0.5", "rfm_reject_share_warn": "0.5"}
+
+
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws = Workspace(tmp_path_factory.mktemp("time_zones"))
@@ -80,9 +84,7 @@ def _order_dates(ws: Workspace) -> dict[str, date]:
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
 def test_platform_orders_match_the_oracle(loaded: Workspace, tmp_path: Path, zone: str) -> None:
     ws = loaded.clone(tmp_path)
-    # the fixture is small and a third of it is bad on purpose
-    ws.dbt("build", vars={"rfm_reporting_time_zone": zone, "rfm_reject_share_error": "0.5",
-                          "rfm_reject_share_warn": "0.5"})
+    ws.dbt("build", vars={**ZONED_VARS, "rfm_reporting_time_zone": zone})
     expected = expected_customer_rfm(ORDERS, CUSTOMERS, seeds_dir=SEEDS_DIR, today=TODAY, zone=zone)
     assert_same_rfm(ws, expected)
     assert_same_rejects(ws, expected_rejects(ORDERS, CUSTOMERS, seeds_dir=SEEDS_DIR, today=TODAY, zone=zone))
