@@ -161,6 +161,12 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo: DemoDat
     assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
     assert_same_as_full_refresh(ws, tmp_path / "full_stricter", stricter)
 
+    # so does another reporting time zone (it moves the dates of stored rows that have an offset)
+    tokyo = {**stricter, "rfm_reporting_time_zone": "Asia/Tokyo"}
+    ws.dbt(*BUILD, vars=tokyo)
+    assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
+    assert_same_as_full_refresh(ws, tmp_path / "full_tokyo", tokyo)
+
     # orders replaced by a full export (not appended to): every row is validated again
     all_orders = write_rows(day / "all_orders.csv", old_orders + next_day(old_orders), ORDER_COLUMNS)
     ws.load(all_orders, new_customers)
