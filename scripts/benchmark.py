@@ -24,6 +24,7 @@ Needs requirements.txt + requirements-benchmark.txt. Example (quick run):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -623,6 +624,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 < args.daily_share <= 1:
         parser.error(f"argument --daily-share: must be a share above 0, at most 1, got {args.daily_share}")
     rfm_cli.writable_file(args.out)  # before hours of work, not after
+    if args.work.exists() and not args.work.is_dir():
+        raise rfm_cli.UserError(f"--work {args.work} exists and is not a folder")
+    missing = [name for name in ("psutil", "pandas", "pyarrow", "matplotlib") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise rfm_cli.UserError(f"{', '.join(missing)} not installed: pip install -r requirements-benchmark.txt")
     args.work.mkdir(parents=True, exist_ok=True)
     HISTORY_PERIODS["value"] = args.history_periods
     command = "python scripts/benchmark.py " + " ".join(argv)

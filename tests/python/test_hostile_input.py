@@ -311,3 +311,128 @@ def test_loader_rejects_long_lines_corrupt_files_long_names_and_non_database_tar
         assert_user_error(proc, name, "not a DuckDB database")
         assert fake.read_text(encoding="utf-8").startswith("order_id")
     assert fingerprint(ws) == before
+
+
+# ------------------------------------------------------------------------------------- scripts: errors
+
+
+def test_script_reproductions_are_one_line_errors(built: Workspace, tmp_path: Path) -> None:
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    export = ("export_audiences.py", "--segmentation", "rfm", "--export-date", "2026-11-25")
+    for out in (a_file, a_file / "under"):
+        assert_user_error(run_script(*export, "--out", str(out), env=built.env), str(a_file))
+    assert_user_error(run_script("report.py", "--out", str(tmp_path), env=built.env), "is a folder")
+    wrong = tmp_path / "wrong.duckdb"
+    with duckdb.connect(str(wrong)) as con:
+        for table in ("customer_rfm", "rfm_segment_summary", "rfm_segment_map", "data_quality_summary"):
+            con.execute(f"create table {table} (nonsense integer)")
+    assert_user_error(run_script("report.py", "--database", str(wrong), "--out", str(tmp_path / "r.html")), "wrong.duckdb")
+    generate = ("generate_demo_data.py", "--out")
+    assert_user_error(run_script(*generate, str(tmp_path / "g"), "--years", "1000000000"), "--years")
+    assert_user_error(run_script(*generate, str(tmp_path / "g"), "--end-date", "0001-01-01"), "--end-date")
+    assert_user_error(run_script(*generate, str(a_file)), str(a_file))
+    assert not (tmp_path / "g").exists()
+
+
+def test_kmeans_help_without_the_analysis_libraries(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    for name in ("matplotlib", "sklearn", "numpy", "scipy"):
+        (blocked / name).mkdir(parents=True)
+        (blocked / name / "__init__.py").write_text(f"raise ImportError('blocked', name='{name}')\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(blocked)}
+    proc = run_script("kmeans_segments.py", "--help", env=env)
+    assert proc.returncode == 0 and "--out" in proc.stdout, proc.stderr
+    assert_user_error(run_script("kmeans_segments.py", env=env), "is not installed")
+
+
+# ---------------------------------------------------------------------------------------- scripts: fuzz
+
+
+@pytest.fixture(scope="module")
+def fuzz_files(tmp_path_factory: pytest.TempPathFactory, built: Workspace) -> dict[str, Path]:
+    """Input and output paths a careless or hostile user passes: good ones among them."""
+    root = tmp_path_factory.mktemp("fuzz")
+    files = {
+        "good_orders": write_csv(root / "orders.csv", HOSTILE_ORDERS, ORDER_COLUMNS),
+        "good_customers": write_csv(root / "customers.csv", HOSTILE_CUSTOMERS, CUSTOMER_COLUMNS),
+        "empty": root / "empty.csv", "garbage": root / "garbage.csv", "latin1": root / "latin1.csv",
+        "corrupt_parquet": root / "corrupt.parquet", "gz_not_gz": root / "fake.csv.gz", "folder": root / "folder",
+        "missing": root / "missing.csv", "long_name": root / ("x" * 300 + ".csv"), "under_file": root / "orders.csv" / "x",
+        "unwritable": Path("/proc/nope/out"), "traversal": root / ".." / ".." / "nowhere" / "x.csv",
+        "wrong_duckdb": root / "wrong.duckdb", "built_duckdb": built.db_path, "new_dir": root / "new",
+    }
+    files["empty"].write_bytes(b"")
+    files["garbage"].write_bytes(bytes(range(256)) * 40)
+    files["latin1"].write_bytes("order_id,customer_id,ordered_at,order_total\no1,Zo\xe9,2026-01-01,1\n".encode("latin-1"))
+    files["corrupt_parquet"].write_bytes(b"PAR1garbagePAR1")
+    files["gz_not_gz"].write_bytes(b"order_id\n1\n")
+    files["folder"].mkdir()
+    with duckdb.connect(str(files["wrong_duckdb"])) as con:
+        con.execute("create table customer_rfm (x integer)")
+    return {name: Path(path) for name, path in files.items()}
+
+
+PATHS = st.sampled_from(["good_orders", "good_customers", "empty", "garbage", "latin1", "corrupt_parquet", "gz_not_gz",
+                         "folder", "missing", "long_name", "under_file", "unwritable", "traversal", "wrong_duckdb",
+                         "built_duckdb", "new_dir"])
+NUMBERS = st.sampled_from(["0", "-1", "1", "7", "1000000000000", "nan", "inf", "x", "", "1e3", "٣"])
+DATES = st.sampled_from(["2026-06-30", "0001-01-01", "2026-02-30", "9999-12-31", "x", ""])
+WORDS = st.sampled_from(["raw", 'a"b', "x'; drop table raw.orders; --", "", "../..", "nope", "\t"])
+# script -> its options and what to draw for each (a path is resolved against the fuzz files)
+OPTIONS: dict[str, dict[str, st.SearchStrategy]] = {
+    "load_raw.py": {"--orders": PATHS, "--customers": PATHS, "--email-events": PATHS, "--schema": WORDS,
+                    "--delimiter": WORDS, "--target": WORDS},
+    "export_audiences.py": {"--segmentation": st.sampled_from(["rfm", "lifecycle", "../x"]), "--out": PATHS,
+                            "--export-date": DATES, "--max-change": NUMBERS, "--target": WORDS},
+    "report.py": {"--out": PATHS, "--database": PATHS, "--schema": WORDS, "--screenshot-size": NUMBERS},
+    "generate_demo_data.py": {"--out": PATHS, "--customers": NUMBERS, "--orders": NUMBERS, "--years": NUMBERS,
+                              "--end-date": DATES, "--dirty-share": NUMBERS, "--format": WORDS},
+    "generate_email_events.py": {"--customers": PATHS, "--out": PATHS, "--days": NUMBERS, "--end-date": DATES},
+    "kmeans_segments.py": {"--out": PATHS, "--database": PATHS, "--k-min": NUMBERS, "--k-max": NUMBERS},
+}
+
+
+@st.composite
+def invocation(draw: st.DrawFn, script: str) -> list[str]:
+    options = OPTIONS[script]
+    chosen = draw(st.lists(st.sampled_from(sorted(options)), unique=True, min_size=1))
+    return [part for name in chosen for part in (name, draw(options[name]))]
+
+
+@pytest.mark.parametrize("script", sorted(OPTIONS))
+def test_fuzzed_options_and_files_exit_0_or_one_line_and_change_nothing(
+    script: str, built: Workspace, fuzz_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Every script under random options and input files (paths, contents, sizes): exit 0, or exit 2 with
+    one `error:` line; never a traceback; on failure the raw tables and marts are as they were."""
+    ws = built.clone(tmp_path / "ws")
+
+    @PROPERTY
+    @given(args=invocation(script))
+    def check(args: list[str]) -> None:
+        resolved = [str(fuzz_files[a]) if a in fuzz_files else a for a in args]
+        # only a small generated demo, ever: never the default 2,000 customers or 100 years
+        if script == "generate_demo_data.py" and "--customers" not in args:
+            resolved += ["--customers", "5"]
+        before = fingerprint(ws)
+        proc = run_script(script, *resolved, env=ws.env)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr[-2000:])
+        if proc.returncode != 0:
+            assert_user_error(proc)
+            assert fingerprint(ws) == before, args
+
+    check()
+
+
+def test_benchmark_options_are_checked_before_any_work(tmp_path: Path) -> None:
+    """The benchmark is never run here: only options that must fail before it starts, and --help."""
+    assert run_script("benchmark.py", "--help").returncode == 0
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    work = ("--work", str(tmp_path / "work"))
+    for args in (["--sizes", "x", *work], ["--sizes", "10", *work], ["--seed", "-1", *work], ["--big", "-5", *work],
+                 ["--daily-share", "nan", *work], ["--history-periods", "x", *work], ["--out", str(tmp_path), *work],
+                 ["--work", str(a_file), "--out", str(tmp_path / "b.md")], ["--nope", *work]):
+        assert_user_error(run_script("benchmark.py", *args))
+    assert not (tmp_path / "work").exists()
