@@ -437,3 +437,24 @@ def test_benchmark_options_are_checked_before_any_work(tmp_path: Path) -> None:
                  ["--work", str(a_file), "--out", str(tmp_path / "b.md")], ["--nope", *work]):
         assert_user_error(run_script("benchmark.py", *args))
     assert not (tmp_path / "work").exists()
+
+
+# ------------------------------------------------------------------------------------ email normalisation
+
+
+def test_email_normalisation_sql_matches_the_oracle(tmp_path: Path) -> None:
+    """rfm_normalize_email (one translate and lower, no dispatch: the same SQL on every engine) gives the
+    oracle's normalise_email on every mix of case, full width, Unicode spaces and the text corpus."""
+    from test_text_parsing import KEPT_SPACES, PADS, python_corpus
+
+    ws = Workspace(tmp_path / "ws")
+    out = ws.dbt("compile", "--inline", "select {{ rfm_normalize_email('v') }}", "--output", "json", "--quiet").stdout
+    sql = json.loads(out[out.index("{"):])["compiled"]
+    bases = ["Ann@X.com", "o'neil@x.com", "a\\b@x.com", "ZOË@x.com", "a b@x.com", " ", ""]
+    values = [pad + text + pad2 for text in bases + [full_width(b) for b in bases] for pad in PADS for pad2 in KEPT_SPACES]
+    values += python_corpus()[::7] + [None]
+    with duckdb.connect() as con:
+        con.execute("create table corpus as select unnest(?::varchar[]) as v", [values])
+        found = con.execute(f"select v, ({sql.strip()}) from corpus").fetchall()
+    mismatches = [(v, got, normalise_email(v)) for v, got in found if got != normalise_email(v)]
+    assert not mismatches, f"{len(mismatches)} differ, first: {mismatches[:5]}"
