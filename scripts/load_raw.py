@@ -74,7 +74,7 @@ KNOWN_CAUSES: tuple[tuple[str, str], ...] = (
     (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}"),
     (r"unterminated quote", "value with an unterminated quote"),
     (r"not a GZIP stream", "not a valid gzip file"),
-    (r"too small to be a Parquet file|No magic bytes|Footer length error|Parquet", "not a valid Parquet file"),
+    (r"too small to be a Parquet file|No magic bytes|Footer length error", "not a valid Parquet file"),
     (r"Maximum line size of (\d+) bytes exceeded", "a record longer than {0} bytes (the limit)"),
 )
 # Longest line a CSV file may hold, in bytes: checked on every line before DuckDB reads the file, because
