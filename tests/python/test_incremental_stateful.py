@@ -32,7 +32,7 @@ from engines import OTHER_ENGINES, DuckDBWorkspace, engine_workspace, needs_othe
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
-from incremental_pair import IncrementalPair, edit_segment_map
+from incremental_pair import BUILD, IncrementalPair, edit_segment_map
 from oracle import Row
 
 CUSTOMER_IDS = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
@@ -40,6 +40,8 @@ EMAILS = ("a@x.com", "b@x.com", "c@x.com", None)
 SEGMENTS = ("champions", "loyal", "new_customer", "at_risk", "lost", "need_attention")
 STATUSES = (None, "completed", "shipped", "cancelled", "refunded")
 START = date(2026, 1, 1)
+# the regression tests that look at one build run its data tests too
+BUILD_WITH_TESTS = ("build", "--exclude-resource-type", "unit_test", "snapshot")
 
 
 def customer(customer_id: str, email: str | None, created: date, consent: str | None = "true",
@@ -214,3 +216,86 @@ def test_fixed_sequence_on_other_engine(engine: str, tmp_path: Path) -> None:
         pair.step(load=False)
         pair.vars.pop("as_of_date")
         pair.step(load=False)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Regression tests: the reproductions of issue 15 (and every failing example the state machine finds).
+
+
+def pair_in(root: Path, orders: list[Row], customers: list[Row], vars: dict[str, str]) -> IncrementalPair:
+    project = copy_project(root / "project")
+    return IncrementalPair(DuckDBWorkspace(root / "incremental", project), DuckDBWorkspace(root / "full", project),
+                           orders, customers, vars)
+
+
+def test_survivor_swap_and_moved_order_equal_full_refresh(tmp_path: Path) -> None:
+    """Reproductions 1 and 2: a merge whose survivor changes, then an order corrected to another customer,
+    each by a replacing load with no --full-refresh. The history once kept the merged-away id and both
+    customers of the moved order (its signature summed id lengths)."""
+    orders = [order("o1", "A1", date(2024, 1, 10), "10"), order("o2", "A2", date(2024, 2, 15), "15"),
+              order("o3", "B1", date(2024, 1, 5), "30"), order("o4", "B2", date(2024, 2, 20), "5"),
+              order("o5", "B3", date(2024, 3, 20), "50")]
+    customers = [customer("A1", "a@x.com", date(2024, 1, 2)), customer("A2", "a@x.com", date(2024, 1, 1))]
+    pair = pair_in(tmp_path, orders, customers, {"rfm_today": "2024-05-25"})
+    pair.step()
+    pair.customers[0] = {**pair.customers[0], "created_at": "2023-12-31"}
+    pair.step(replace=True)
+    history = "select customer_id from main.rfm_segment_history where period_start_date = date '{}' order by 1"
+    assert pair.incremental.query(history.format("2024-02-01")) == [("A1",), ("B1",), ("B2",)]
+    (previous,) = pair.incremental.query("select previous_segment_code from main.customer_rfm where customer_id = 'A1'")
+    assert previous[0] is not None
+    pair.orders[0] = {**pair.orders[0], "customer_id": "B1"}
+    pair.step(replace=True)
+    assert pair.incremental.query(history.format("2024-01-01")) == [("B1",)]
+
+
+def test_periods_are_the_configured_periods(tmp_path: Path) -> None:
+    """Reproduction 3: a shop whose first orders are all in May 2026. The twelve configured periods before it
+    are empty, so nobody is a member at the history's start: every customer made a first purchase, and the
+    welcome flow (no backfill) targets the new customers. Moving an unrelated order changes none of that.
+    Reproduction 4 rides along: two rows of one customer id that differ only in `concern` conflict."""
+    orders = [order(f"o{i}", f"c{i}", date(2026, 5, 20 - 2 * i), f"{10 * i}.00") for i in range(1, 9)]
+    customers = [customer(f"c{i}", None, date(2025, 1, i)) for i in range(1, 9)] + [
+        {"customer_id": "Z1", "email": "z@x.com", "first_name": "Zed", "concern": "wrinkles"},
+        {"customer_id": "Z1", "email": "z@x.com", "first_name": "Zed", "concern": "radiance"}]
+    ws = DuckDBWorkspace(tmp_path / "shop")
+    ws.load(orders, customers)
+    ws.dbt(*BUILD_WITH_TESTS, vars={"rfm_today": "2026-05-25"})
+    entries = "select entry_kind, count(*) from main.rfm_segment_entries group by 1"
+    welcome = "select customer_id, entry_kind from main.campaign_flow_audience where flow_code = 'welcome_second_order'"
+    assert ws.query("select count(*), count(distinct period_start_date) from main.int_history_periods_listed") == [(12, 12)]
+    assert ws.query(entries) == [("first_purchase", 8)]
+    assert ws.query(welcome) and {kind for _, kind in ws.query(welcome)} == {"first_purchase"}
+    assert sorted(ws.query("select raw_key, rejection_reason from main.data_quality_rejects")) == [
+        ("Z1", "conflicting_duplicate"), ("Z1", "conflicting_duplicate")]
+    before = ws.query(welcome)
+    orders[-1] = {**orders[-1], "ordered_at": "2026-05-01"}
+    ws.load(orders, customers)
+    ws.dbt(*BUILD_WITH_TESTS, vars={"rfm_today": "2026-05-25"})
+    assert ws.query(entries) == [("first_purchase", 8)]
+    assert ws.query(welcome) == before
+
+
+def test_stale_periods_go_and_a_period_counts_only_its_orders(tmp_path: Path) -> None:
+    """Reproductions 5 and 6. A build of 24 periods with the other tie policy, then the default: the history
+    holds the twelve periods a full rebuild holds, scored with the tie policy in force; after a replacing
+    load of another data set none of the previous one's rows stay. December's row (scoring date 1 January)
+    does not count the orders of 1 January, and equals customer_rfm with as_of_date 2026-01-01."""
+    orders = [order(f"o{i}", f"c{i % 5}", date(2024, 1, 3) + timedelta(days=23 * i), f"{5 + i}.00") for i in range(32)]
+    orders.append(order("jan1", "c1", date(2026, 1, 1), "500.00"))
+    pair = pair_in(tmp_path, orders, first_customers(), {"rfm_today": "2026-03-01", "rfm_history_start": "24",
+                                          "rfm_tie_policy": "shared"})
+    pair.step()
+    pair.vars = {"rfm_today": "2026-03-01"}
+    pair.step(load=False)
+    assert pair.incremental.query("select count(distinct period_start_date) from main.rfm_segment_history") == [(12,)]
+    december = pair.incremental.query_dicts(
+        "select * from main.rfm_segment_history where period_start_date = date '2025-12-01'")
+    assert december and all(row["last_order_date"] < date(2026, 1, 1) for row in december)
+    pair.incremental.dbt(*BUILD, vars={**pair.vars, "as_of_date": "2026-01-01"})
+    columns = "customer_id, recency_days, frequency, monetary, rfm_cell, segment_code"
+    assert pair.incremental.query(f"select {columns} from main.customer_rfm order by 1") == [
+        tuple(row[c.strip()] for c in columns.split(",")) for row in sorted(december, key=lambda r: r["customer_id"])]
+    pair.orders = [{**o, "order_id": f"x{o['order_id']}", "customer_id": f"x{o['customer_id']}"} for o in orders[::2]]
+    pair.step(replace=True)
+    assert pair.incremental.query("select count(*) from main.rfm_segment_history where customer_id not like 'x%'") == [(0,)]
