@@ -129,11 +129,11 @@ valid_purchases as (
 purchase_facts as (
 
     select
-        customer_id,
+        valid_purchases.customer_id,
         {{ rfm_purchase_facts('valid_purchases') }}
 
     from valid_purchases
-    group by customer_id
+    group by valid_purchases.customer_id
 
 ),
 

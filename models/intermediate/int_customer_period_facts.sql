@@ -82,7 +82,7 @@ period_signatures as (
 
     from periods
     left join order_days
-        on order_days.ordered_date < periods.as_of_date
+        on periods.as_of_date > order_days.ordered_date
     group by periods.period_start_date, periods.as_of_date
 
 ),
@@ -132,12 +132,12 @@ valid_purchases as (
 purchase_facts as (
 
     select
-        period_start_date,
-        customer_id,
+        valid_purchases.period_start_date,
+        valid_purchases.customer_id,
         {{ rfm_purchase_facts('valid_purchases') }}
 
     from valid_purchases
-    group by period_start_date, customer_id
+    group by valid_purchases.period_start_date, valid_purchases.customer_id
 
 ),
 

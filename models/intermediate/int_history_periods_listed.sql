@@ -3,7 +3,9 @@
     rfm_history_start up to as_of_date, empty ones included. A period is closed once its scoring date, the
     first day of the next period, is on or before as_of_date. -#}
 {%- set grain = rfm_history_grain() -%}
-{%- set start = rfm_history_start() %}
+{%- set start = rfm_history_start() -%}
+{%- set in_range = 'periods.period_number <= ' ~ start['periods'] if 'periods' in start
+    else 'periods.period_start_date >= cast(' ~ dbt.date_trunc(grain, "cast('" ~ start['date'] ~ "' as date)") ~ ' as date)' %}
 
 with
 
@@ -53,11 +55,7 @@ periods_in_range as (
         cast({{ dbt.dateadd(grain, 1, 'periods.period_start_date') }} as date) as as_of_date
 
     from periods
-    {%- if 'periods' in start %}
-    where periods.period_number <= {{ start['periods'] }}
-    {%- else %}
-    where periods.period_start_date >= cast({{ dbt.date_trunc(grain, "cast('" ~ start['date'] ~ "' as date)") }} as date)
-    {%- endif %}
+    where {{ in_range }}
 
 ),
 

@@ -101,7 +101,7 @@ final as (
         first_order_date,
         last_order_date,
         -- the engine-specific expansion of datediff can be long
-        cast({{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as integer) as recency_days,
+        cast({{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as integer) as recency_days,  -- noqa: LT05
         cast(frequency as integer) as frequency,
         cast(monetary as decimal(38, 2)) as monetary
 
