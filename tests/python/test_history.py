@@ -112,7 +112,8 @@ def test_incremental_append_equals_full_refresh(demo_build: Workspace, tmp_path:
     with duckdb.connect(str(ws.db_path)) as con:
         con.execute(
             "delete from int_orders_validated where order_id = (select min(order_id) from int_orders_validated"
-            " where rejection_reason is null and not is_refund and ordered_date between date '2026-03-10'"
+            " where rejection_reason is null and not is_refund and is_purchase_status"
+            " and ordered_date between date '2026-03-10'"
             " and date '2026-03-20')"
         )
     ws.dbt("run", "--select", *HISTORY_MODELS, vars={**history_vars, "as_of_date": "2026-06-01"})
