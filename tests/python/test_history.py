@@ -151,7 +151,7 @@ def test_core_marts_build_with_the_history_broken(tmp_path: Path, demo_data: Dem
 def test_no_history(demo_build: Workspace, tmp_path: Path) -> None:
     """rfm_history_start 0 turns the history off: nothing is scored, customer_rfm keeps its scores."""
     ws = demo_build.clone(tmp_path / "no_history")
-    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "--indirect-selection", "cautious",
+    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "+rfm_segment_history", "--indirect-selection", "cautious",
            vars={"rfm_history_start": "0"})
     assert ws.query("select count(*) from rfm_segment_history")[0][0] == 0
     assert ws.query("select count(previous_segment_code), count(*) filter (where not is_segment_changed)"
