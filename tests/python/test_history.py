@@ -71,12 +71,14 @@ def _mark(ws: Workspace, period_start: str) -> None:
     """An extra row in a stored period of the per-period facts: a run that computes the period again deletes it."""
     with duckdb.connect(str(ws.db_path)) as con:
         con.execute("insert into int_customer_period_facts select period_start_date, as_of_date, 'MARK', null, null,"
-                    f" 0, 0, input_signature from int_customer_period_facts where period_start_date = date '{period_start}'"
+                    " 0, 0, input_signature from int_customer_period_facts"
+                    f" where period_start_date = date '{period_start}'"
                     " and customer_id is null")
 
 
 def _marked(ws: Workspace) -> set[date]:
-    return {row[0] for row in ws.query("select period_start_date from int_customer_period_facts where customer_id = 'MARK'")}
+    marked = "select period_start_date from int_customer_period_facts where customer_id = 'MARK'"
+    return {row[0] for row in ws.query(marked)}
 
 
 def _unmark(ws: Workspace) -> list[tuple]:
@@ -151,8 +153,8 @@ def test_core_marts_build_with_the_history_broken(tmp_path: Path, demo_data: Dem
 def test_no_history(demo_build: Workspace, tmp_path: Path) -> None:
     """rfm_history_start 0 turns the history off: nothing is scored, customer_rfm keeps its scores."""
     ws = demo_build.clone(tmp_path / "no_history")
-    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "+rfm_segment_history", "--indirect-selection", "cautious",
-           vars={"rfm_history_start": "0"})
+    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "+rfm_segment_history",
+           "--indirect-selection", "cautious", vars={"rfm_history_start": "0"})
     assert ws.query("select count(*) from rfm_segment_history")[0][0] == 0
     assert ws.query("select count(previous_segment_code), count(*) filter (where not is_segment_changed)"
                     " from customer_rfm") == [(0, 0)]
