@@ -184,10 +184,12 @@ checked as (
             ('order_total', 'ids_counted.order_total'),
             ('refunded_amount', 'coalesce(ids_counted.refunded_amount, 0.00)'),
         ] %}
-            -- both converted alike, so that an order-level refund nets exactly like a refund row
+            -- both converted alike, so that an order-level refund nets exactly like a refund row; widened
+            -- before the product: a large amount (rejected as absurd below) times a rate would overflow an
+            -- 18-digit product on DuckDB and stop the build
             cast(
                 round(
-                    {{ amount }}
+                    cast({{ amount }} as decimal(38, 2))
                     * case
                         when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
                         else currency_rates.rate_to_base

@@ -148,7 +148,7 @@
                 "nobody scored although raw orders has {} rows: {} rejected (by reason:{}), {} accepted."
                 ~ " See data_quality_rejects (column rejection_reason) for the rejected rows; accepted orders score"
                 ~ " only with a status marked is_purchase in seeds/order_statuses.csv, a net amount above zero and"
-                ~ " a date on or before the scoring date (var as_of_date)",
+                ~ " a date before the scoring date (var as_of_date)",
                 [
                     "counted.rows_in", "counted.rows_rejected", rfm_reason_counts_text("counted", "orders"),
                     "counted.rows_in - counted.rows_rejected",
