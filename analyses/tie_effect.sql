@@ -12,7 +12,9 @@ scored as (
 
 segment_map as (
 
+    -- the map of the active grid
     select * from {{ ref('rfm_segment_map') }}
+    where score_levels = {{ rfm_score_levels() }}
 
 ),
 

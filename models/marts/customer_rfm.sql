@@ -8,7 +8,9 @@ scored_customers as (
 
 segment_map as (
 
+    -- the map of the active grid
     select * from {{ ref('rfm_segment_map') }}
+    where score_levels = {{ rfm_score_levels() }}
 
 ),
 
@@ -51,6 +53,7 @@ final as (
         cast(scored_customers.r_score as integer) as r_score,
         cast(scored_customers.f_score as integer) as f_score,
         cast(scored_customers.m_score as integer) as m_score,
+        cast(scored_customers.score_levels as integer) as score_levels,
         {{ rfm_cell('scored_customers') }} as rfm_cell,
         segment_map.segment_code,
         segments.segment_name,
@@ -92,6 +95,7 @@ select
     r_score,
     f_score,
     m_score,
+    score_levels,
     rfm_cell,
     segment_code,
     segment_name,

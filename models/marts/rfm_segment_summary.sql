@@ -77,7 +77,9 @@ final as (
             ) as avg_{{ score }}_score,
         {%- endfor %}
         segments.description,
-        segments.recommended_action
+        segments.recommended_action,
+        segments.is_churned,
+        segments.colour
 
     from segments
     cross join totals
@@ -104,5 +106,7 @@ select
     avg_f_score,
     avg_m_score,
     description,
-    recommended_action
+    recommended_action,
+    is_churned,
+    colour
 from final

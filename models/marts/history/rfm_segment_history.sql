@@ -51,7 +51,9 @@ as_of_dates as (
 
 segment_map as (
 
+    -- the map of the active grid
     select * from {{ ref('rfm_segment_map') }}
+    where score_levels = {{ rfm_score_levels() }}
 
 ),
 
