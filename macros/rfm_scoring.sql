@@ -54,6 +54,7 @@ netted as (
         not {{ orders }}.is_refund
         and {{ orders }}.is_purchase_status
         and {{ orders }}.ordered_date <= {{ scoring_windows }}.as_of_date
+        and {{ rfm_in_scoring_window(orders ~ '.ordered_date', scoring_windows ~ '.as_of_date') }}
 
 )
 {% endmacro %}

@@ -125,7 +125,7 @@ period_signatures as (
         period_orders.period_start_date,
         period_orders.as_of_date,
         {{ dbt.hash(dbt.concat([
-            "'" ~ grain ~ "|" ~ rfm_score_levels() ~ "|" ~ tie_policy ~ "|'",
+            "'" ~ grain ~ "|" ~ rfm_score_levels() ~ "|" ~ tie_policy ~ "|" ~ rfm_scoring_window_text() ~ "|'",
             "coalesce(" ~ dbt.cast('period_orders.order_days', text_type) ~ ", '')", "'|'",
             "coalesce(" ~ dbt.cast('period_orders.order_rows', text_type) ~ ", '')", "'|'",
             "coalesce(" ~ dbt.cast('period_orders.purchase_status_rows', text_type) ~ ", '')", "'|'",
