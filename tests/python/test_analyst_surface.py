@@ -64,9 +64,10 @@ def test_every_level_count_builds_and_matches_oracle(small_data: DemoData, tmp_p
     ws.dbt("build", vars={"rfm_score_levels": 2}, project=project)
     assert_same_rfm(ws, expected(small_data, project, score_levels=2))
     for levels in range(3, 10):
-        # the map with its tests, and the scoring models with their unit tests, at this level count
-        ws.dbt("build", "--select", "rfm_segment_map", "int_customers_scored", "customer_rfm",
-               vars={"rfm_score_levels": levels}, project=project)
+        # the map with its tests, and the scoring models (history included: a test compares it with
+        # customer_rfm) with their unit tests, at this level count
+        ws.dbt("build", "--select", "rfm_segment_map", "int_customers_scored", "rfm_segment_history",
+               "int_segment_history_sequenced", "customer_rfm", vars={"rfm_score_levels": levels}, project=project)
         assert ws.query("select distinct score_levels from main.customer_rfm") == [(levels,)]
         assert_same_rfm(ws, expected(small_data, project, score_levels=levels))
 
