@@ -50,6 +50,8 @@ def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
 @dataclass
 class Workspace:
     root: Path
+    # the dbt project it builds: a copy (copy_project) for tests that edit seeds
+    project: Path = PROJECT_DIR
 
     def __post_init__(self) -> None:
         for sub in ("profiles", "target", "logs", "duckdb_tmp", "input"):
@@ -96,15 +98,12 @@ class Workspace:
             expect_ok=True,
         )
 
-    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True,
-            project: Path | None = None) -> subprocess.CompletedProcess[str]:
-        """Run dbt from this venv, on `project` (a copy_project) or the project itself; rfm_today is always
-        pinned to TODAY unless vars override it."""
+    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         return self._run(
-            [str(BIN_DIR / "dbt"), *args, "--target-path", str(self.root / "target"),
-             "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars),
-             *(["--project-dir", str(project)] if project else [])],
+            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
+             "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
             expect_ok,
         )
 

@@ -56,18 +56,18 @@ def append_line(path: Path, line: str) -> None:
 
 
 def test_every_level_count_builds_and_matches_oracle(small_data: DemoData, tmp_path: Path) -> None:
-    ws = Workspace(tmp_path / "ws")
     project = copy_project(tmp_path / "project")
+    ws = Workspace(tmp_path / "ws", project)
     for levels in (2, 3, 6, 7, 8, 9):
         derive(ws, project, levels)
     ws.load(small_data.orders, small_data.customers)
-    ws.dbt("build", vars={"rfm_score_levels": 2}, project=project)
+    ws.dbt("build", vars={"rfm_score_levels": 2})
     assert_same_rfm(ws, expected(small_data, project, score_levels=2))
     for levels in range(3, 10):
         # the map with its tests, and the scoring models (history included: a test compares it with
         # customer_rfm) with their unit tests, at this level count
         ws.dbt("build", "--select", "rfm_segment_map", "int_customers_scored", "rfm_segment_history",
-               "int_segment_history_sequenced", "customer_rfm", vars={"rfm_score_levels": levels}, project=project)
+               "int_segment_history_sequenced", "customer_rfm", vars={"rfm_score_levels": levels})
         assert ws.query("select distinct score_levels from main.customer_rfm") == [(levels,)]
         assert_same_rfm(ws, expected(small_data, project, score_levels=levels))
 
@@ -147,10 +147,10 @@ def check_semantic_layer(ws: Workspace, project: Path, settings: dict) -> None:
 
 
 def test_analyst_edits_reach_every_output(small_data: DemoData, tmp_path: Path) -> None:
-    ws = Workspace(tmp_path / "ws")
     project = copy_project(tmp_path / "project")
+    ws = Workspace(tmp_path / "ws", project)
     ws.load(small_data.orders, small_data.customers)
-    ws.dbt("build", project=project)
+    ws.dbt("build")
 
     # a 12th segment: its row, three cells moved to it, its message (the build names it when missing)
     seeds = project / "seeds"
@@ -162,20 +162,20 @@ def test_analyst_edits_reach_every_output(small_data: DemoData, tmp_path: Path) 
         assert f"\n{cell},cannot_lose\n" in map_text
         map_text = map_text.replace(f"\n{cell},cannot_lose\n", f"\n{cell},vip_at_risk\n")
     map_path.write_text(map_text, encoding="utf-8")
-    ws.dbt("build", project=project)
+    ws.dbt("build")
     check_outputs(ws, small_data, project, tmp_path / "twelve", score_levels=4)
     assert ws.query("select customers > 0 from main.rfm_segment_summary where segment_code = 'vip_at_risk'") == [(True,)]
 
     # quintiles: one var, with the quintile rows derived again from the edited quartile map
     derive(ws, project, 5)
-    ws.dbt("build", vars={"rfm_score_levels": 5}, project=project)
+    ws.dbt("build", vars={"rfm_score_levels": 5})
     check_outputs(ws, small_data, project, tmp_path / "quintiles", score_levels=5)
 
     # a 12-month window: one var; the incremental facts and the history follow without --full-refresh
     window = {"rfm_score_levels": 5, "rfm_scoring_window": "12 months"}
     assert expected(small_data, project, score_levels=5, scoring_window=(12, "month")) != \
         expected(small_data, project, score_levels=5), "the window changes nothing on this data: a vacuous test"
-    ws.dbt("build", vars=window, project=project)
+    ws.dbt("build", vars=window)
     check_outputs(ws, small_data, project, tmp_path / "window", score_levels=5, scoring_window=(12, "month"))
 
     # the next day's run: the default scoring date moves on, and purchases that left the window since the
@@ -183,7 +183,7 @@ def test_analyst_edits_reach_every_output(small_data: DemoData, tmp_path: Path) 
     next_order = {"order_id": "NEXT1", "customer_id": "C0000001", "ordered_at": "2026-08-31", "order_total": "10",
                   "status": "completed", "currency": None, "refund_of_order_id": None}
     ws.load([next_order], small_data.customers, "--append")
-    ws.dbt("build", vars=window, project=project)
+    ws.dbt("build", vars=window)
     orders = [*oracle.read_orders_csv(small_data.orders), next_order]
     after = expected_customer_rfm(orders, oracle.read_customers_csv(small_data.customers), seeds_dir=seeds,
                                   today=TODAY, score_levels=5, scoring_window=(12, "month"))
