@@ -13,20 +13,20 @@ User errors print one `error: ...` line and exit with 2.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import itertools
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-MAP_PATH = Path(__file__).resolve().parent.parent / "seeds" / "rfm_segment_map.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
+from rfm_cli import PROJECT_ROOT, UserError  # noqa: E402
+
+MAP_PATH = PROJECT_ROOT / "seeds" / "rfm_segment_map.csv"
 HEADER = ["score_levels", "r_score", "f_score", "m_score", "segment_code"]
 QUARTILES = 4
-
-
-class UserError(Exception):
-    """Printed as one `error: ...` line, exit code 2."""
 
 
 def quartile_of(score: int, levels: int) -> int:
@@ -36,14 +36,11 @@ def quartile_of(score: int, levels: int) -> int:
 
 
 def read_map(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames != HEADER:
-                raise UserError(f"{path}: header must be {','.join(HEADER)}, got {','.join(reader.fieldnames or [])}")
-            return list(reader)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != HEADER:
+            raise UserError(f"{path}: header must be {','.join(HEADER)}, got {','.join(reader.fieldnames or [])}")
+        return list(reader)
 
 
 def derive(rows: list[dict[str, str]], levels: int) -> list[dict[str, str]]:
@@ -59,33 +56,28 @@ def derive(rows: list[dict[str, str]], levels: int) -> list[dict[str, str]]:
     return derived
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the rows of one score-level count into the segment map, "
-                                     "derived from its quartile rows (see the module docstring).")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = rfm_cli.ArgumentParser(description="Write the rows of one score-level count into the segment map, "
+                                    "derived from its quartile rows (see the module docstring).")
     parser.add_argument("--levels", type=int, required=True, choices=range(2, 10), metavar="N",
                         help="score levels to derive, 2 to 9 (4 rewrites the quartile rows unchanged)")
     parser.add_argument("--map", type=Path, default=MAP_PATH, help="the map CSV to update (default seeds/rfm_segment_map.csv)")
     parser.add_argument("--stdout", action="store_true", help="print the whole updated map instead of writing it")
     args = parser.parse_args(argv)
-    try:
-        rows = read_map(args.map)
-        kept = [r for r in rows if r["score_levels"] != str(args.levels)]
-        updated = sorted([*kept, *derive(rows, args.levels)],
-                         key=lambda r: tuple(int(r[c]) for c in HEADER[:4]))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, HEADER, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(updated)
-        if args.stdout:
-            sys.stdout.write(out.getvalue())
-        else:
-            args.map.write_text(out.getvalue(), encoding="utf-8")
-            print(f"wrote {args.levels ** 3} cells of {args.levels} levels to {args.map}", file=sys.stderr)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    rows = read_map(args.map)
+    kept = [r for r in rows if r["score_levels"] != str(args.levels)]
+    updated = sorted([*kept, *derive(rows, args.levels)], key=lambda r: tuple(int(r[c]) for c in HEADER[:4]))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(updated)
+    if args.stdout:
+        sys.stdout.write(out.getvalue())
+    else:
+        args.map.write_text(out.getvalue(), encoding="utf-8")
+        print(f"wrote {args.levels ** 3} cells of {args.levels} levels to {args.map}", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)
