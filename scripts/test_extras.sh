@@ -2,6 +2,7 @@
 # The optional consumer tools, tested for real: MetricFlow answering on the demo (`mf query`), the HTML
 # report in headless Chromium, and the k-means comparison. Installs requirements-metricflow.txt,
 # requirements-analysis.txt and Debian's Chromium when missing; here a missing tool is a failure, not a skip.
+#   bash scripts/test_extras.sh [--install-only]   (--install-only: .ci/run runs these tests in the main suite)
 set -euo pipefail
 source "$(dirname "$0")/_env.sh" requirements-metricflow.txt requirements-analysis.txt
 bash scripts/install_chromium.sh
@@ -15,6 +16,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
 fi
 
+if [ "${1:-}" = --install-only ]; then exit 0; fi
+
 echo "==> pytest: semantic layer, report in a browser, k-means" >&2
-python -m pytest tests/python/test_metricflow.py tests/python/test_report_browser.py \
-    tests/python/test_kmeans_segments.py -q -p no:cacheprovider
+RFM_REQUIRE_EXTRAS=1 python -m pytest tests/python/test_metricflow.py tests/python/test_report_browser.py \
+    tests/python/test_kmeans_segments.py -q -p no:cacheprovider -n 2 --dist worksteal
