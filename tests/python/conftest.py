@@ -75,8 +75,8 @@ class Workspace:
         env.pop("RFM_TARGET", None)  # the harness always builds the default (DuckDB) target
         return env
 
-    def _run(self, cmd: Sequence[str], expect_ok: bool) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
+    def _run(self, cmd: Sequence[str], expect_ok: bool, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(cmd, cwd=cwd, env=self.env, capture_output=True, text=True)
         if expect_ok and proc.returncode != 0:
             pytest.fail(
                 f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-6000:]}"
@@ -98,13 +98,15 @@ class Workspace:
             expect_ok=True,
         )
 
-    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
+    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True,
+            project: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+        """Run dbt from this venv on `project` (a copy_project() to vary seeds); rfm_today is always pinned to
+        TODAY unless vars override it."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         return self._run(
-            [str(BIN_DIR / "dbt"), *args, "--target-path", str(self.root / "target"),
+            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
-            expect_ok,
+            expect_ok, cwd=project,
         )
 
     def query(self, sql: str) -> list[tuple]:
@@ -269,6 +271,15 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
     with once_per_run(tmp_path_factory, "demo_data") as (out, fill):
         if fill:
             generate_demo(out)
+    return DemoData(out / "orders.csv", out / "customers.csv")
+
+
+@pytest.fixture(scope="session")
+def dirty_demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    """The demo with 5 % bad rows of every kind (seed 42), generated once per run."""
+    with once_per_run(tmp_path_factory, "dirty_demo_data") as (out, fill):
+        if fill:
+            generate_demo(out, "--dirty-share", "0.05")
     return DemoData(out / "orders.csv", out / "customers.csv")
 
 

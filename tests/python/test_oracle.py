@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS_DIR, TODAY, DemoData, Workspace, generate_demo
+from conftest import SEEDS_DIR, TODAY, DemoData, Workspace
 
 import oracle
 from oracle import Row, expected_customer_rfm, expected_rejects, ntile
@@ -370,8 +370,8 @@ def test_demo_past_as_of_date_matches_oracle(demo_build: Workspace, demo_data: D
     assert_same_rfm(ws, oracle_rfm(demo_data, as_of_date=past))
 
 
-def test_dirty_demo_matches_oracle(tmp_path: Path) -> None:
-    data = generate_demo(tmp_path / "data", "--dirty-share", "0.05")
+def test_dirty_demo_matches_oracle(dirty_demo_data: DemoData, tmp_path: Path) -> None:
+    data = dirty_demo_data
     ws = Workspace(tmp_path / "ws")
     ws.load(data.orders, data.customers)
     ws.dbt("build", vars={"rfm_unknown_status_severity": "warn"})
