@@ -47,9 +47,10 @@ def planted_marts(path: Path, rnd: random.Random) -> dict[str, str]:
                     " frequency integer, monetary decimal(18, 2))")
         con.execute("create table rfm_segment_summary as select * from (values ('Recent small', 1),"
                     " ('Loyal big', 2), ('Gone', 3)) as t (segment_name, display_order)")
+        ids = iter(rnd.sample(range(10000), 60 * len(groups)))  # groups mixed in id order: a shifted label shows
         for name, (recency, frequency, monetary) in groups.items():
-            for i in range(60):
-                customer = f"{name[:4]}{i:03d}"
+            for _ in range(60):
+                customer = f"C{next(ids):04d}"
                 planted[customer] = name
                 con.execute("insert into customer_rfm values (?, ?, ?, ?, ?)",
                             [customer, name, recency + rnd.randint(-3, 3), frequency,
