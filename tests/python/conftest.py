@@ -52,6 +52,8 @@ def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
 @dataclass
 class Workspace:
     root: Path
+    # the dbt project it builds: a copy (copy_project) for tests that edit seeds
+    project: Path = PROJECT_DIR
 
     def __post_init__(self) -> None:
         for sub in ("profiles", "target", "logs", "duckdb_tmp", "input"):
@@ -75,8 +77,8 @@ class Workspace:
         env.pop("RFM_TARGET", None)  # the harness always builds the default (DuckDB) target
         return env
 
-    def _run(self, cmd: Sequence[str], expect_ok: bool, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(cmd, cwd=cwd, env=self.env, capture_output=True, text=True)
+    def _run(self, cmd: Sequence[str], expect_ok: bool) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
         if expect_ok and proc.returncode != 0:
             pytest.fail(
                 f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-6000:]}"
@@ -98,15 +100,13 @@ class Workspace:
             expect_ok=True,
         )
 
-    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True,
-            project: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
-        """Run dbt from this venv on `project` (a copy_project() to vary seeds); rfm_today is always pinned to
-        TODAY unless vars override it."""
+    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         return self._run(
-            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(project), "--target-path", str(self.root / "target"),
+            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
-            expect_ok, cwd=project,
+            expect_ok,
         )
 
     def query(self, sql: str) -> list[tuple]:

@@ -100,10 +100,10 @@ def test_scoring_settings_match_oracle(dirty_demo_data: DemoData, tmp_path: Path
     rates_to(project / "seeds", "USD")
     settings = {"rfm_score_levels": 3, "rfm_base_currency": "USD", "rfm_max_order_total": 5000,
                 "rfm_raw_schema": "landing", "rfm_replenishment_lead_days": 2, "rfm_replenishment_grace_days": 5}
-    ws = Workspace(tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws", project=project)
     ws.load(dirty_demo_data.orders, dirty_demo_data.customers, "--schema", "landing")
     # Unit tests are left out: their fixtures are written for the default vars (4 levels, EUR, 7/30 days).
-    ws.dbt("build", "--exclude-resource-type", "unit_test", vars={**DIRTY, **settings}, project=project)
+    ws.dbt("build", "--exclude-resource-type", "unit_test", vars={**DIRTY, **settings})
 
     orders = oracle.read_orders_csv(dirty_demo_data.orders)
     customers = oracle.read_customers_csv(dirty_demo_data.customers)
