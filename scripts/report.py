@@ -487,7 +487,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def add_database_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the marts are: the dbt profile's DuckDB target, or an explicit file (shared with kmeans_segments)."""
-    parser.add_argument("--database", type=Path, help="DuckDB file holding the marts (default: the profile's target)")
+    parser.add_argument("--database", type=Path,
+                        help="DuckDB file holding the marts (default: the published copy of the profile's target)")
     parser.add_argument("--schema", default="main", help="schema of the marts with --database (default: main)")
     parser.add_argument("--target", help="dbt target (default: the profile's target)")
     parser.add_argument("--profiles-dir",
@@ -506,9 +507,10 @@ def database_of(args: argparse.Namespace) -> tuple[Path, str]:
         target = resolve_target(args.profiles_dir, args.target)
     except ProfileError as exc:
         raise UserError(str(exc)) from None
-    if target["type"] != "duckdb" or target["path"] == ":memory:":
+    if target["type"] != "duckdb" or not target["published_path"]:
         raise UserError(f"target '{target['target_name']}' is not a DuckDB file: pass --database")
-    return Path(target["path"]), str(target.get("schema") or "main")
+    # The copy published by the last successful `dbt build`, never the file dbt may be building in (docs/bi.md).
+    return Path(target["published_path"]), str(target.get("schema") or "main")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
