@@ -442,13 +442,15 @@ def render(data: ReportData) -> str:
 # ---------------------------------------------------------------- chromium
 
 
-def run_chromium(page: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Open `page` in headless Chromium with a fresh throw-away profile; `args` choose what to produce."""
+def run_chromium(page: Path | str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Open `page` (a file, or a URL) in headless Chromium with a fresh throw-away profile; `args` choose what
+    to produce."""
     if not CHROMIUM.exists():
         raise UserError(f"{CHROMIUM} not found (bash scripts/install_chromium.sh)")
     with tempfile.TemporaryDirectory(prefix="rfm-chromium-") as profile:
         return subprocess.run(
-            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.resolve().as_uri()],
+            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args,
+             page if isinstance(page, str) else page.resolve().as_uri()],
             capture_output=True, text=True, timeout=timeout, check=False,
         )
 
