@@ -121,3 +121,18 @@ def test_missing_marts_is_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith("error: ") and "run `dbt build` first" in proc.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_text_from_the_marts_is_escaped(demo_build: Workspace, tmp_path: Path) -> None:
+    """Segment names and actions are analysts' text: the template's autoescaping turns markup into text."""
+    ws = demo_build.clone(tmp_path / "ws")
+    with duckdb.connect(str(ws.db_path)) as con:
+        con.execute(
+            "update main.rfm_segment_summary set segment_name = '<script>alert(1)</script>', "
+            "recommended_action = '\"><b onmouseover=alert(2)>' where segment_code = 'champions'"
+        )
+    out = tmp_path / "hostile.html"
+    run_report(ws, out, "--database", str(ws.db_path))
+    html = out.read_text(encoding="utf-8")
+    assert EXTERNAL_REFERENCE.findall(html) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&#34;&gt;&lt;b onmouseover=alert(2)&gt;" in html
