@@ -534,8 +534,8 @@ def write_report(results: list[SizeResult], fixed: Measure, daily: dict[str, obj
         "",
         "![time against orders](benchmarks.png)",
         "",
-        f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per model as dbt"
-        " logs them; two threads, so models overlap):",
+        f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per model from"
+        " dbt's run_results.json; two threads, so models overlap):",
         "",
         "| model | s |",
         "|---|---:|",
