@@ -59,3 +59,13 @@ def test_failed_build_leaves_the_published_copy(demo_build: Workspace, demo_data
     assert proc.returncode != 0, "the build passed with an unmapped cell"
     assert "marts not published" in proc.stdout, proc.stdout[-3000:]
     assert digest(ws.published_path) == before
+
+
+def test_run_operation_publishes_by_hand(demo_build: Workspace, tmp_path: Path) -> None:
+    """For `dbt run` + `dbt test` users: the same copy, outside any transaction dbt would never commit."""
+    ws = demo_build.clone(tmp_path / "ws")
+    ws.published_path.unlink()
+    ws.dbt("run-operation", "rfm_publish_marts")
+    with duckdb.connect(str(ws.published_path), read_only=True) as con:
+        published = con.execute("select count(*), sum(monetary) from main.customer_rfm").fetchone()
+    assert published == ws.query("select count(*), sum(monetary) from main.customer_rfm")[0]
