@@ -24,6 +24,7 @@ Needs requirements.txt + requirements-benchmark.txt. Example (quick run):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -37,7 +38,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
+
+PROJECT_DIR = rfm_cli.PROJECT_ROOT
 BIN_DIR = Path(sys.executable).parent
 TODAY = "2026-11-25"  # var rfm_today: the generated data ends 2026-06-30, so nothing is future-dated
 FIXED_COST_ORDERS = 1000
@@ -588,9 +592,12 @@ def write_report(results: list[SizeResult], fixed: Measure, daily: dict[str, obj
 
 
 def parse_sizes(value: str) -> list[int]:
-    sizes = sorted({int(v.replace("_", "")) for v in value.split(",") if v.strip()})
-    if not sizes or sizes[0] < 1000:
-        raise argparse.ArgumentTypeError("sizes must be whole numbers of at least 1000")
+    try:
+        sizes = sorted({int(v.replace("_", "")) for v in value.split(",") if v.strip()})
+    except ValueError:
+        sizes = []
+    if not sizes or sizes[0] < 1000 or sizes[-1] > 10**10:
+        raise argparse.ArgumentTypeError("sizes must be whole numbers from 1000 to 10^10")
     return sizes
 
 
@@ -602,21 +609,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["_pandas"]:
         run_pandas(Path(argv[1]), Path(argv[2]))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = rfm_cli.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--sizes", type=parse_sizes, default=[1_000_000, 3_000_000, 10_000_000],
                         help="comma-separated order counts (default 1000000,3000000,10000000)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rfm_benchmark"), help="scratch folder (kept)")
-    parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument("--seed", type=rfm_cli.bounded_int(0, 2**31), default=42, help="generator seed (default 42)")
     parser.add_argument("--daily", action="store_true", help="also benchmark the incremental daily run on the largest size")
     parser.add_argument("--daily-share", type=float, default=0.01, help="share of new orders for --daily (default 0.01)")
-    parser.add_argument("--big", type=int, default=0, metavar="ORDERS",
+    parser.add_argument("--big", type=rfm_cli.bounded_int(0, 10**10), default=0, metavar="ORDERS",
                         help="also run one dbt build (no tests) at this size, e.g. 100000000, for peak memory")
-    parser.add_argument("--history-periods", type=int, default=0,
+    parser.add_argument("--history-periods", type=rfm_cli.bounded_int(0, 1000), default=0,
                         help="periods of segment history customer_rfm reads (var rfm_history_start, default 0: none)")
     parser.add_argument("--no-tests", action="store_true", help="skip the dbt build with tests")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="report (markdown)")
     args = parser.parse_args(argv)
+    if not 0 < args.daily_share <= 1:
+        parser.error(f"argument --daily-share: must be a share above 0, at most 1, got {args.daily_share}")
+    rfm_cli.writable_file(args.out)  # before hours of work, not after
+    if args.work.exists() and not args.work.is_dir():
+        raise rfm_cli.UserError(f"--work {args.work} exists and is not a folder")
+    missing = [name for name in ("psutil", "pandas", "pyarrow", "matplotlib") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise rfm_cli.UserError(f"{', '.join(missing)} not installed: pip install -r requirements-benchmark.txt")
     args.work.mkdir(parents=True, exist_ok=True)
     HISTORY_PERIODS["value"] = args.history_periods
     command = "python scripts/benchmark.py " + " ".join(argv)
@@ -639,4 +654,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

@@ -25,7 +25,10 @@ from typing import Any
 import duckdb
 import jinja2
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
+from rfm_cli import PROJECT_ROOT, UserError  # noqa: E402
+
 DEFAULT_OUT = PROJECT_ROOT / "target" / "rfm_report.html"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "rfm_report.html.j2"
@@ -52,10 +55,6 @@ SEGMENT_COLOURS = (
 HEAT_LOW, HEAT_HIGH = (244, 248, 251), (8, 69, 148)
 
 Row = dict[str, Any]
-
-
-class UserError(Exception):
-    """Printed as one `error: ...` line, exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -334,7 +333,6 @@ def run_chromium(page: Path | str, *args: str, timeout: float = 120) -> subproce
 
 
 def screenshot(page: Path, png: Path, size: tuple[int, int]) -> None:
-    png.parent.mkdir(parents=True, exist_ok=True)
     proc = run_chromium(page, f"--screenshot={png.resolve()}", f"--window-size={size[0]},{size[1]}")
     if proc.returncode != 0 or not png.is_file() or png.stat().st_size == 0:
         raise UserError(f"chromium could not take the screenshot (exit {proc.returncode}): {proc.stderr[-500:]}")
@@ -352,7 +350,7 @@ def window_size(value: str) -> tuple[int, int]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = rfm_cli.ArgumentParser(
         description="Write the RFM report as one self-contained HTML file (inline CSS and SVG, no script, "
         "no external resource) from the marts in DuckDB."
     )
@@ -370,9 +368,7 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", type=Path,
                         help="DuckDB file holding the marts (default: the published copy of the profile's target)")
     parser.add_argument("--schema", default="main", help="schema of the marts with --database (default: main)")
-    parser.add_argument("--target", help="dbt target (default: the profile's target)")
-    parser.add_argument("--profiles-dir",
-                        help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
+    rfm_cli.add_target_options(parser)
 
 
 def database_of(args: argparse.Namespace) -> tuple[Path, str]:
@@ -380,13 +376,9 @@ def database_of(args: argparse.Namespace) -> tuple[Path, str]:
     if args.database:
         return args.database, args.schema
     # Only the profile needs jinja2 and yaml (installed with dbt): --database works with duckdb alone.
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _profile import ProfileError, resolve_target
+    from rfm_cli.profile import resolve_target
 
-    try:
-        target = resolve_target(args.profiles_dir, args.target)
-    except ProfileError as exc:
-        raise UserError(str(exc)) from None
+    target = resolve_target(args.profiles_dir, args.target)
     if target["type"] != "duckdb" or not target["published_path"]:
         raise UserError(f"target '{target['target_name']}' is not a DuckDB file: pass --database")
     # The copy published by the last successful `dbt build`, never the file dbt may be building in (docs/bi.md).
@@ -395,22 +387,23 @@ def database_of(args: argparse.Namespace) -> tuple[Path, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    database, schema = database_of(args)
+    print(f"reading the marts from {database} (schema {schema})", file=sys.stderr)
     try:
-        database, schema = database_of(args)
-        print(f"reading the marts from {database} (schema {schema})", file=sys.stderr)
         data = load(database, schema)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(render(data), encoding="utf-8")
-        migration = "included" if data.migration is not None else "skipped (no usable table)"
-        print(f"wrote {args.out} ({len(data.segments)} segments; migration matrix {migration})")
-        if args.screenshot:
-            screenshot(args.out, args.screenshot, args.screenshot_size)
-            print(f"wrote {args.screenshot}")
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        page = render(data)
+    except duckdb.Error as exc:
+        raise UserError(f"{database}: cannot read the marts ({str(exc).splitlines()[0]}); run `dbt build`") from None
+    except KeyError as exc:
+        raise UserError(f"{database}: a mart has no column {exc} (run `dbt build`)") from None
+    rfm_cli.writable_file(args.out).write_text(page, encoding="utf-8")
+    migration = "included" if data.migration is not None else "skipped (no usable table)"
+    print(f"wrote {args.out} ({len(data.segments)} segments; migration matrix {migration})")
+    if args.screenshot:
+        screenshot(args.out, rfm_cli.writable_file(args.screenshot), args.screenshot_size)
+        print(f"wrote {args.screenshot}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

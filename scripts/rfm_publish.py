@@ -15,7 +15,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from _profile import published_path
+from rfm_cli.profile import published_path
 
 
 def replace_file(source: str, destination: str) -> str:

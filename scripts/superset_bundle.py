@@ -13,19 +13,18 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from _profile import PROJECT_ROOT, ProfileError, resolve_target
+import rfm_cli
+from rfm_cli import PROJECT_ROOT, UserError
+from rfm_cli.profile import resolve_target
 
 BUNDLE = PROJECT_ROOT / "bi" / "superset"
 PLACEHOLDER = "RFM_PUBLISHED_PATH"
 
 
 def published_database(profiles_dir: str | None, target: str | None) -> Path:
-    try:
-        resolved = resolve_target(profiles_dir, target)
-    except ProfileError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    resolved = resolve_target(profiles_dir, target)
     if resolved["type"] != "duckdb" or not resolved["published_path"]:
-        raise SystemExit(f"error: target '{resolved['target_name']}' is not a DuckDB file: pass --database")
+        raise UserError(f"target '{resolved['target_name']}' is not a DuckDB file: pass --database")
     return Path(resolved["published_path"])
 
 
@@ -40,20 +39,18 @@ def write_bundle(database: Path, out: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = rfm_cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="zip file to write")
     parser.add_argument("--database", type=Path, help="DuckDB file of the marts (default: the published copy)")
-    parser.add_argument("--target", help="dbt target (default: the profile's target)")
-    parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
+    rfm_cli.add_target_options(parser)
     args = parser.parse_args(argv)
     database = args.database or published_database(args.profiles_dir, args.target)
     if not database.is_file():
-        print(f"error: {database} does not exist (run `dbt build` first: it publishes the marts)", file=sys.stderr)
-        return 2
+        raise UserError(f"{database} does not exist (run `dbt build` first: it publishes the marts)")
     count = write_bundle(database, args.out)
     print(f"wrote {args.out} ({count} files, marts from {database})", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

@@ -51,6 +51,8 @@ def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
 @dataclass
 class Workspace:
     root: Path
+    # the dbt project it builds: a copy (copy_project) for tests that edit seeds
+    project: Path = PROJECT_DIR
 
     def __post_init__(self) -> None:
         for sub in ("profiles", "target", "logs", "duckdb_tmp", "input"):
@@ -101,7 +103,7 @@ class Workspace:
         """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         return self._run(
-            [str(BIN_DIR / "dbt"), *args, "--target-path", str(self.root / "target"),
+            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
             expect_ok,
         )
@@ -132,7 +134,7 @@ class Workspace:
 
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
-                 "analyses", "scripts/rfm_publish.py", "scripts/_profile.py")
+                 "analyses", "scripts/rfm_publish.py", "scripts/rfm_cli")
 
 
 def copy_project(dest: Path) -> Path:

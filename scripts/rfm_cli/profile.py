@@ -14,11 +14,12 @@ from typing import Any, Callable
 import jinja2
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from rfm_cli import PROJECT_ROOT, UserError
+
 PROFILE_NAME = "rfm"
 
 
-class ProfileError(Exception):
+class ProfileError(UserError):
     """A user error in profiles.yml or in the requested target."""
 
 
