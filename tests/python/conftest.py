@@ -36,6 +36,7 @@ TODAY = date(2026, 11, 25)
 DEMO_SEED = 42
 # dbt-duckdb names the catalog after the file stem and views reference it, so clones keep this name.
 DB_FILE = "rfm.duckdb"
+PUBLISHED_FILE = "rfm_marts.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
 
@@ -109,6 +110,11 @@ class Workspace:
             expect_ok,
         )
 
+    @property
+    def published_path(self) -> Path:
+        """The marts' published copy (docs/bi.md): the profile's default, beside the database."""
+        return self.root / PUBLISHED_FILE
+
     def query(self, sql: str) -> list[tuple]:
         """Run SQL on the workspace's DuckDB file, read-only, closing it so dbt can write again."""
         with duckdb.connect(str(self.db_path), read_only=True) as con:
@@ -124,11 +130,13 @@ class Workspace:
         """A new workspace starting from a copy of this one's database (raw data, seeds and models)."""
         ws = Workspace(root)
         shutil.copyfile(self.db_path, ws.db_path)
+        if self.published_path.exists():
+            shutil.copyfile(self.published_path, ws.published_path)
         return ws
 
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
-                 "analyses")
+                 "analyses", "scripts/rfm_publish.py", "scripts/rfm_cli")
 
 
 def copy_project(dest: Path) -> Path:
@@ -139,6 +147,7 @@ def copy_project(dest: Path) -> Path:
         if source.is_dir():
             shutil.copytree(source, dest / part)
         elif source.exists():
+            (dest / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest / part)
     return dest
 
@@ -169,12 +178,16 @@ OPTIONAL_TOOL_SKIPS: dict[tuple[str, str], str] = {
         "optional tool: .ci/run and scripts/test_extras.sh install it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
     ("tests/python/test_report_browser.py", "chromium"):
         "optional tool: .ci/run and scripts/test_extras.sh install it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
+    ("tests/python/test_superset.py", "set RFM_TEST_SUPERSET=1"):
+        "optional tool: .ci/run and scripts/test_extras.sh set it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
     ("tests/python/test_kmeans_segments.py", "scikit-learn is not installed"):
         "optional tool: .ci/run and scripts/test_extras.sh install it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
 }
 ENGINE_SKIPS: dict[tuple[str, str], str] = {
     ("tests/python/test_cross_engine.py", "no engine besides DuckDB is up"):
         "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
+    ("tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine", "no engine besides DuckDB is up"):
+        "the DuckDB run; `scripts/test.sh postgres|spark` runs it with the engine up",
     ("tests/python/test_load_raw_engines.py", "no engine besides DuckDB is up"):
         "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
     ("tests/python/test_load_raw_engines.py::test_postgres_failed_load_changes_nothing", "PostgreSQL is not up"):

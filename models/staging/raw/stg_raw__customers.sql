@@ -10,7 +10,7 @@ cleaned as (
 
     select
         {{ rfm_clean_text('customer_id') }} as customer_id,
-        lower({{ rfm_clean_text('email') }}) as email,
+        {{ rfm_normalize_email('email') }} as email,
         {{ rfm_clean_text('first_name') }} as first_name,
         {{ rfm_clean_text('created_at') }} as created_at_text,
         upper({{ rfm_clean_text('country') }}) as country,
