@@ -110,8 +110,8 @@ def load(database: Path, schema: str) -> ReportData:
     with open_marts(database, schema, MARTS) as con:
         summary = fetch(con, "select * from rfm_segment_summary order by display_order, segment_code")
         segments = [
-            # the colour is the segment's own (seeds/rfm_segments.csv), escaped as every value from the data
-            Segment(row["segment_code"], row["segment_name"], escape(row["colour"]), row)
+            # the segment's own colour (seeds/rfm_segments.csv); the template escapes it like every value
+            Segment(row["segment_code"], row["segment_name"], row["colour"], row)
             for row in summary
         ]
         # the grid the customers were scored on (the default one when nobody is)

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from conftest import BIN_DIR, PROJECT_DIR, TODAY, DemoData, Workspace, copy_project, generate_demo
 from test_oracle import assert_same_rfm
 
@@ -117,7 +118,7 @@ def check_outputs(ws: Workspace, data: DemoData, project: Path, tmp_path: Path, 
     levels = settings["score_levels"]
     assert f"on {levels} score levels" in html
     for segment in segments:
-        assert segment["segment_name"].replace("'", "&#x27;") in html and segment["colour"] in html, segment
+        assert str(escape(segment["segment_name"])) in html and segment["colour"] in html, segment
 
     out = tmp_path / "exports"
     run_script(ws, "export_audiences.py", "--segmentation", "rfm", "--out", str(out), "--export-date", "2026-07-01",
