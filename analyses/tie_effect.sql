@@ -6,13 +6,13 @@ with
 
 scored as (
 
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
 
 ),
 
 segment_map as (
 
-    select * from {{ ref('rfm_segment_map') }}
+    select * from {{ rfm_seed('rfm_segment_map') }}
 
 ),
 

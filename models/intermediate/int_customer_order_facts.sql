@@ -16,14 +16,14 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where customer_id is not null
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

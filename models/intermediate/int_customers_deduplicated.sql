@@ -3,14 +3,14 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_validated') }}
+    select * from {{ ref('rfm', 'int_customers_validated') }}
     where rejection_reason is null
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 

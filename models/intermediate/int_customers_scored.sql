@@ -7,7 +7,7 @@ with
 
 customers as (
 
-    select * from {{ ref('int_purchases_aggregated_to_customers') }}
+    select * from {{ ref('rfm', 'int_purchases_aggregated_to_customers') }}
 
 ),
 

@@ -5,20 +5,20 @@ with
 
 facts as (
 
-    select * from {{ ref('int_customer_order_facts') }}
+    select * from {{ ref('rfm', 'int_customer_order_facts') }}
     where frequency > 0
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

@@ -2,20 +2,20 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where rejection_reason is null
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 

@@ -6,13 +6,13 @@ with
 
 history as (
 
-    select * from {{ ref('rfm_segment_history') }}
+    select * from {{ ref('rfm', 'rfm_segment_history') }}
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

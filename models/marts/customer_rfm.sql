@@ -2,31 +2,31 @@ with
 
 scored_customers as (
 
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
 
 ),
 
 segment_map as (
 
-    select * from {{ ref('rfm_segment_map') }}
+    select * from {{ rfm_seed('rfm_segment_map') }}
 
 ),
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('int_customers_deduplicated') }}
+    select * from {{ ref('rfm', 'int_customers_deduplicated') }}
 
 ),
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 

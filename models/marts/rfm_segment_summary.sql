@@ -2,13 +2,13 @@ with
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('customer_rfm') }}
+    select * from {{ ref('rfm', 'customer_rfm') }}
 
 ),
 

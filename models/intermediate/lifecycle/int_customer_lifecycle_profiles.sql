@@ -5,19 +5,19 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_deduplicated') }}
+    select * from {{ ref('rfm', 'int_customers_deduplicated') }}
 
 ),
 
 buyers as (
 
-    select * from {{ ref('int_purchases_aggregated_to_customers') }}
+    select * from {{ ref('rfm', 'int_purchases_aggregated_to_customers') }}
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

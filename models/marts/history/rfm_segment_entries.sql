@@ -2,19 +2,19 @@ with
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('customer_rfm') }}
+    select * from {{ ref('rfm', 'customer_rfm') }}
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

@@ -32,26 +32,26 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where rejection_reason is null
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 
 as_of_dates as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 
 segment_map as (
 
-    select * from {{ ref('rfm_segment_map') }}
+    select * from {{ rfm_seed('rfm_segment_map') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 

@@ -2,19 +2,19 @@ with
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 
 history as (
 
-    select * from {{ ref('rfm_segment_history') }}
+    select * from {{ ref('rfm', 'rfm_segment_history') }}
 
 ),
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 

@@ -1,22 +1,23 @@
+{%- set customers = rfm_input('customers') %}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ customers }}
 
 ),
 
 cleaned as (
 
     select
-        {{ rfm_clean_text('customer_id') }} as customer_id,
-        lower({{ rfm_clean_text('email') }}) as email,
-        {{ rfm_clean_text('first_name') }} as first_name,
-        {{ rfm_clean_text('created_at') }} as created_at_text,
-        upper({{ rfm_clean_text('country') }}) as country,
-        {{ rfm_clean_text('accepts_marketing') }} as accepts_marketing_text,
-        -- optional: raw tables loaded before the column existed have none
-        lower({{ rfm_clean_text(rfm_optional_column(source('raw', 'customers'), 'concern')) }}) as concern
+        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'customer_id')) }} as customer_id,
+        lower({{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'email')) }}) as email,
+        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'first_name')) }} as first_name,
+        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'created_at')) }} as created_at_text,
+        upper({{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'country')) }}) as country,
+        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'accepts_marketing')) }} as accepts_marketing_text,
+        lower({{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'concern')) }}) as concern
 
     from source
 

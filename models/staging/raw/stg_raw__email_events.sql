@@ -1,6 +1,8 @@
+{%- set events = rfm_input('email_events') %}
+{%- set names = rfm_column_map('email_events') %}
 {%- set email_events = rfm_optional_relation(
-    source('raw', 'email_events'),
-    {'customer_id': 'string', 'event_type': 'string', 'occurred_at': 'string'}
+    events,
+    {names['customer_id']: 'string', names['event_type']: 'string', names['occurred_at']: 'string'}
 ) %}
 
 with
@@ -14,9 +16,9 @@ source as (
 cleaned as (
 
     select
-        {{ rfm_clean_text('customer_id') }} as customer_id,
-        lower({{ rfm_clean_text('event_type') }}) as event_type,
-        {{ rfm_clean_text('occurred_at') }} as occurred_at_text
+        {{ rfm_clean_text(rfm_raw_column(events, 'email_events', 'customer_id')) }} as customer_id,
+        lower({{ rfm_clean_text(rfm_raw_column(events, 'email_events', 'event_type')) }}) as event_type,
+        {{ rfm_clean_text(rfm_raw_column(events, 'email_events', 'occurred_at')) }} as occurred_at_text
 
     from source
 
