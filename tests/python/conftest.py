@@ -36,6 +36,10 @@ DEMO_SEED = 42
 DB_FILE = "rfm.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
+# The columns of customer_rfm that the oracle predicts.
+RFM_FIELDS = ("customer_id", "as_of_date", "first_order_date", "last_order_date", "recency_days", "frequency",
+              "monetary", "r_score", "f_score", "m_score", "rfm_cell", "segment_code", "segment_name", "email",
+              "first_name", "country", "accepts_marketing", "is_known_customer")
 
 
 def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
@@ -45,6 +49,25 @@ def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
         writer.writerow(columns)
         writer.writerows([["" if row.get(c) is None else row.get(c) for c in columns] for row in rows])
     return path
+
+
+def assert_rfm_rows_match(rows: Sequence[dict], expected: dict[str, dict]) -> None:
+    """customer_rfm rows (RFM_FIELDS) equal the oracle's, customer by customer; differences named."""
+    actual = {r["customer_id"]: r for r in rows}
+    assert expected, "the oracle scored nobody: the comparison would be vacuous"
+    problems: list[str] = []
+    if missing := sorted(expected.keys() - actual.keys()):
+        problems.append(f"{len(missing)} customers missing from customer_rfm, e.g. {missing[:5]}")
+    if extra := sorted(actual.keys() - expected.keys()):
+        problems.append(f"{len(extra)} unexpected customers in customer_rfm, e.g. {extra[:5]}")
+    differing = [cid for cid in sorted(expected.keys() & actual.keys()) if actual[cid] != expected[cid]]
+    for cid in differing[:5]:
+        fields = [f"    {f}: dbt={actual[cid][f]!r} oracle={expected[cid][f]!r}"
+                  for f in RFM_FIELDS if actual[cid][f] != expected[cid][f]]
+        problems.append(f"customer {cid!r}:\n" + "\n".join(fields))
+    if differing:
+        problems.append(f"{len(differing)} of {len(expected)} customers differ in total")
+    assert not problems, "\n".join(problems)
 
 
 @dataclass
