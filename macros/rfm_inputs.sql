@@ -85,7 +85,8 @@
             rfm_identifier(parts[1], "var rfm_inputs: " ~ table ~ " (table name)")
         )) }}
     {%- endif -%}
-    {{ return(ref(rfm_identifier(name, "var rfm_inputs: " ~ table ~ " (a model name, or source.table)"))) }}
+    {#- named with the host project's name: a package's bare ref to the host makes dbt warn -#}
+    {{ return(ref(project_name, rfm_identifier(name, "var rfm_inputs: " ~ table ~ " (a model name, or source.table)"))) }}
 {% endmacro %}
 
 {% macro rfm_raw_column(relation, table, column) %}
@@ -126,5 +127,5 @@
     {%- if replacement == '' -%}
         {{ return(ref('rfm', name)) }}
     {%- endif -%}
-    {{ return(ref(rfm_identifier(replacement, "var rfm_seeds: " ~ name))) }}
+    {{ return(ref(project_name, rfm_identifier(replacement, "var rfm_seeds: " ~ name))) }}
 {% endmacro %}
