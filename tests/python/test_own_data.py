@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 from conftest import (BIN_DIR, PROJECT_DIR, RFM_FIELDS, SEEDS_DIR, TODAY, Workspace, _write_csv,
@@ -41,8 +43,6 @@ def create_typed_tables(ws: EngineWorkspace, data: PlatformData, schema: str) ->
     if isinstance(ws, PostgresWorkspace):
         con, placeholder = ws.connect(), "%s"
     else:
-        import duckdb
-
         con, placeholder = duckdb.connect(str(ws.db_path)), "?"
     try:
         cur = con.cursor()
@@ -163,3 +163,42 @@ def test_host_project_with_the_package_on_other_engines(engine: str, variant: st
         pytest.skip("the host route is checked on PostgreSQL (Spark sessions admit one dbt process at a time)")
     with engine_workspace(engine, tmp_path) as ws:
         assert_host_route(ws, generate(variant), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("vars", "message"),
+    [
+        ({"rfm_column_map": {"orders": {"order_total": 'price" from x; --'}}},
+         "var rfm_column_map: orders.order_total must be a column or table name"),
+        ({"rfm_column_map": {"orders": {"total": "price"}}}, 'var rfm_column_map: orders has no column "total"'),
+        ({"rfm_column_map": {"refunds": {}}}, 'var rfm_column_map: unknown key "refunds"'),
+        ({"rfm_inputs": {"orders": "a.b.c"}}, "var rfm_inputs: orders (a model name, or source.table) must be"),
+        ({"rfm_seeds": {"order_status": "mine"}}, 'var rfm_seeds: unknown key "order_status"'),
+        ({"rfm_relation_prefix": "Rfm-"}, "var rfm_relation_prefix must be lower-case letters"),
+    ],
+)
+def test_bad_vars_stop_parsing_with_one_line(vars: dict, message: str, tmp_path: Path) -> None:
+    """Names given in vars reach SQL: anything but a plain name stops dbt before it runs, saying which var."""
+    result = Workspace(tmp_path).dbt("parse", vars=vars, expect_ok=False)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-3000:]
+
+
+def test_mapped_names_are_quoted_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    """A column name with a space works once mapped; a required column that is not there stops the build
+    naming the column and the var to set."""
+    data = generate("naive")
+    with engine_workspace("duckdb", tmp_path) as ws:
+        create_typed_tables(ws, data, "shop")
+        with duckdb.connect(str(ws.db_path)) as con:
+            con.execute('alter table shop.orders rename column total_price to "Total Price"')
+        spaced = {**COLUMN_MAP, "orders": {**COLUMN_MAP["orders"], "order_total": "Total Price"}}
+        ws.dbt("run", "--select", "stg_raw__orders", vars={"rfm_raw_schema": "shop", "rfm_column_map": spaced})
+        totals = ws.query("select order_id, order_total from main.stg_raw__orders order by order_id limit 1")
+        assert totals == [(data.orders[0]["id"], Decimal(data.orders[0]["total_price"]))]
+        missing = ws.dbt("run", "--select", "stg_raw__orders", vars={"rfm_raw_schema": "shop", "rfm_column_map": COLUMN_MAP},
+                         expect_ok=False)
+        assert missing.returncode != 0
+        assert ('orders: required column "total_price" (contract column order_total) not found in'
+                in missing.stdout), missing.stdout[-3000:]
+        assert "map it with var rfm_column_map" in missing.stdout
