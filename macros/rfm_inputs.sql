@@ -89,34 +89,40 @@
     {{ return(ref(project_name, rfm_identifier(name, "var rfm_inputs: " ~ table ~ " (a model name, or source.table)"))) }}
 {% endmacro %}
 
-{% macro rfm_raw_column(relation, table, column) %}
-    {#- A raw contract column of `relation` as SQL: its mapped name, quoted. A missing optional column is a
-        typed null; a missing required one is a one-line error naming the var. A unit test's fixture (no
-        schema) holds every contract column under its contract name. -#}
+{% macro rfm_raw_columns_sql(relation, table) %}
+    {#- Contract column -> SQL reading it from `relation`: its mapped name, quoted and spelled as in the
+        warehouse. A missing optional column is a typed null; a missing required one is a one-line error
+        naming the var. The relation's columns are looked up once. A unit test's fixture (no schema) holds
+        every contract column under its contract name. -#}
     {%- set contract = rfm_raw_columns()[table] -%}
-    {%- set name = rfm_column_map(table)[column] if relation.schema is not none else column -%}
-    {%- if execute and relation.schema is not none -%}
-        {%- set found = adapter.get_relation(
-            database=relation.database, schema=relation.schema, identifier=relation.identifier
-        ) -%}
-        {%- if found is not none -%}
-            {%- set actual = adapter.get_columns_in_relation(found) | map(attribute='name') | list -%}
-            {%- set matches = [] -%}
-            {%- for candidate in actual if candidate | lower == name | lower -%}
-                {%- do matches.append(candidate) -%}
-            {%- endfor -%}
-            {%- if matches -%}
-                {{ return(adapter.quote(matches[0])) }}
-            {%- elif column in contract[0] -%}
-                {{ exceptions.raise_compiler_error(
-                    table ~ ": required column " ~ '"' ~ name ~ '"' ~ " (contract column " ~ column ~ ") not found in "
-                    ~ found ~ "; map it with var rfm_column_map: {" ~ table ~ ": {" ~ column ~ ": <your column>}}"
-                ) }}
-            {%- endif -%}
-            {{ return("cast(null as " ~ api.Column.translate_type('string') ~ ")") }}
-        {%- endif -%}
+    {%- set is_fixture = relation.schema is none -%}
+    {%- set names = rfm_column_map(table) -%}
+    {%- set found = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) if execute and not is_fixture else none -%}
+    {%- set actual = {} -%}
+    {%- if found is not none -%}
+        {%- for column in adapter.get_columns_in_relation(found) -%}
+            {%- do actual.update({column.name | lower: column.name}) -%}
+        {%- endfor -%}
     {%- endif -%}
-    {{ return(adapter.quote(name)) }}
+    {%- set columns = {} -%}
+    {%- for column in contract[0] + contract[1] -%}
+        {%- set name = column if is_fixture else names[column] -%}
+        {%- if found is none -%}
+            {%- do columns.update({column: adapter.quote(name)}) -%}
+        {%- elif name | lower in actual -%}
+            {%- do columns.update({column: adapter.quote(actual[name | lower])}) -%}
+        {%- elif column in contract[0] -%}
+            {{ exceptions.raise_compiler_error(
+                table ~ ": required column " ~ '"' ~ name ~ '"' ~ " (contract column " ~ column ~ ") not found in "
+                ~ found ~ "; map it with var rfm_column_map: {" ~ table ~ ": {" ~ column ~ ": <your column>}}"
+            ) }}
+        {%- else -%}
+            {%- do columns.update({column: "cast(null as " ~ api.Column.translate_type('string') ~ ")"}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {% endmacro %}
 
 {% macro rfm_seed(name) %}

@@ -48,7 +48,7 @@
             select
                 'orders' as source,
                 count(*) as rows_in,
-                sum({{ rfm_parse_money(rfm_clean_text(rfm_raw_column(rfm_input('orders'), 'orders', 'order_total'))) }}) as amount_in
+                sum({{ rfm_parse_money(rfm_clean_text(rfm_raw_columns_sql(rfm_input('orders'), 'orders')['order_total'])) }}) as amount_in
             from {{ rfm_input('orders') }}
             union all
             select

@@ -1,4 +1,5 @@
 {%- set customers = rfm_input('customers') %}
+{%- set columns = rfm_raw_columns_sql(customers, 'customers') %}
 
 with
 
@@ -11,13 +12,13 @@ source as (
 cleaned as (
 
     select
-        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'customer_id')) }} as customer_id,
-        lower({{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'email')) }}) as email,
-        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'first_name')) }} as first_name,
-        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'created_at')) }} as created_at_text,
-        upper({{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'country')) }}) as country,
-        {{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'accepts_marketing')) }} as accepts_marketing_text,
-        lower({{ rfm_clean_text(rfm_raw_column(customers, 'customers', 'concern')) }}) as concern
+        {{ rfm_clean_text(columns['customer_id']) }} as customer_id,
+        lower({{ rfm_clean_text(columns['email']) }}) as email,
+        {{ rfm_clean_text(columns['first_name']) }} as first_name,
+        {{ rfm_clean_text(columns['created_at']) }} as created_at_text,
+        upper({{ rfm_clean_text(columns['country']) }}) as country,
+        {{ rfm_clean_text(columns['accepts_marketing']) }} as accepts_marketing_text,
+        lower({{ rfm_clean_text(columns['concern']) }}) as concern
 
     from source
 

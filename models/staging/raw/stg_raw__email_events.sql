@@ -1,4 +1,5 @@
 {%- set events = rfm_input('email_events') %}
+{%- set columns = rfm_raw_columns_sql(events, 'email_events') %}
 {%- set names = rfm_column_map('email_events') %}
 {%- set email_events = rfm_optional_relation(
     events,
@@ -16,9 +17,9 @@ source as (
 cleaned as (
 
     select
-        {{ rfm_clean_text(rfm_raw_column(events, 'email_events', 'customer_id')) }} as customer_id,
-        lower({{ rfm_clean_text(rfm_raw_column(events, 'email_events', 'event_type')) }}) as event_type,
-        {{ rfm_clean_text(rfm_raw_column(events, 'email_events', 'occurred_at')) }} as occurred_at_text
+        {{ rfm_clean_text(columns['customer_id']) }} as customer_id,
+        lower({{ rfm_clean_text(columns['event_type']) }}) as event_type,
+        {{ rfm_clean_text(columns['occurred_at']) }} as occurred_at_text
 
     from source
 
