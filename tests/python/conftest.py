@@ -147,7 +147,7 @@ class Workspace:
 
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
-                 "analyses")
+                 "tests/fixtures", "analyses")
 
 
 def copy_project(dest: Path) -> Path:
