@@ -6,7 +6,9 @@ with
 
 scored as (
 
+    -- today's scoring (the other rows are the history's periods)
     select * from {{ ref('rfm', 'int_customers_scored') }}
+    where period_start_date is null
 
 ),
 

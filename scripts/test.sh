@@ -6,6 +6,7 @@
 #   bash scripts/test.sh spark       or a local Spark session (scripts/engines/spark.sh): dbt build on the
 #                                    demo data there, then the raw tables and the marts compared with
 #                                    DuckDB's (tests/python/test_load_raw_engines.py, test_cross_engine.py),
+#                                    a fixed sequence of incremental builds (test_incremental_stateful.py)
 #                                    and a host project with this one as a package (test_own_data.py).
 #                                    Installs what is missing.
 set -euo pipefail
@@ -45,7 +46,8 @@ dbt build --vars "$build_vars" --target-path "$work/target" --log-path "$work/lo
 if [ "$engine" != duckdb ]; then
     echo "==> pytest: the raw tables and marts on $engine and on DuckDB" >&2
     RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_load_raw_engines.py \
-        tests/python/test_cross_engine.py -q -p no:cacheprovider
+        tests/python/test_cross_engine.py tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine \
+        -q -p no:cacheprovider
     RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_own_data.py -k other_engines -q \
         -p no:cacheprovider
     exit 0

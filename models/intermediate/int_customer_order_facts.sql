@@ -27,10 +27,9 @@ scoring_window as (
 
 ),
 
-accepted_refunds as (
+netted as (
 
-    select * from orders
-    where rejection_reason is null and is_refund
+    select * from {{ ref('rfm', 'int_purchases_netted') }}
 
 ),
 
@@ -110,62 +109,31 @@ accepted_refunds as (
 
 {% endif %}
 
-batch_orders as (
-
-    select orders.*
-    from orders
-    {% if is_incremental() -%}
-        inner join affected_customers
-            on orders.customer_id = affected_customers.customer_id
-    {%- endif %}
-
-),
-
-refunds as (
-
-    -- partial refunds count from their own date, as in int_purchases_netted
-    select
-        accepted_refunds.refund_of_order_id as order_id,
-        sum(accepted_refunds.order_total_base) as refunded_total_base
-
-    from accepted_refunds
-    cross join scoring_window
-    where accepted_refunds.ordered_date <= scoring_window.as_of_date
-    group by accepted_refunds.refund_of_order_id
-
-),
-
 valid_purchases as (
 
     select
-        batch_orders.customer_id,
-        batch_orders.ordered_date,
-        batch_orders.order_total_base + coalesce(refunds.refunded_total_base, 0.00) as net_total_base
+        netted.customer_id,
+        netted.ordered_date,
+        netted.net_total_base
 
-    from batch_orders
+    from netted
     cross join scoring_window
-    left join refunds
-        on batch_orders.order_id = refunds.order_id
-    where
-        batch_orders.rejection_reason is null
-        and not batch_orders.is_refund
-        and batch_orders.is_purchase_status
-        and batch_orders.ordered_date <= scoring_window.as_of_date
-        and batch_orders.order_total_base + coalesce(refunds.refunded_total_base, 0.00) > 0
+    {% if is_incremental() -%}
+        inner join affected_customers
+            on netted.customer_id = affected_customers.customer_id
+    {%- endif %}
+    where {{ rfm_is_valid_purchase_on('netted', 'scoring_window.as_of_date') }}
 
 ),
 
 purchase_facts as (
 
     select
-        customer_id,
-        min(ordered_date) as first_order_date,
-        max(ordered_date) as last_order_date,
-        count(*) as frequency,
-        sum(net_total_base) as monetary
+        valid_purchases.customer_id,
+        {{ rfm_purchase_facts('valid_purchases') }}
 
     from valid_purchases
-    group by customer_id
+    group by valid_purchases.customer_id
 
 ),
 

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {%- set content_columns = [
-    'customer_id', 'email', 'first_name', 'created_at_text', 'country', 'accepts_marketing_text',
+    'customer_id', 'email', 'first_name', 'created_at_text', 'country', 'accepts_marketing_text', 'concern',
 ] %}
 
 with
@@ -83,6 +83,7 @@ final as (
         rows_numbered.country,
         rows_numbered.accepts_marketing_text,
         rows_numbered.accepts_marketing,
+        rows_numbered.concern,
         case
             when rows_numbered.customer_id is null then 'missing_customer_id'
             when conflicting_customer_ids.customer_id is not null then 'conflicting_duplicate'

@@ -1,3 +1,7 @@
+{#- The one place refunds are netted (docs/rules.md section 5). One row per purchase-status order and net
+    amount in force: the order's own date starts its first row, and each later date with refunds starts a
+    new one. A row counts on the scoring dates after net_since_date up to net_until_date (macro
+    rfm_is_valid_purchase_on), so every scoring date, today's or a history period's, reads the same rows. -#}
 with
 
 orders as (
@@ -7,34 +11,106 @@ orders as (
 
 ),
 
-scoring_window as (
+purchase_orders as (
 
-    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
+    select
+        order_id,
+        customer_id,
+        ordered_date,
+        order_total_base
+
+    from orders
+    where not is_refund and is_purchase_status
 
 ),
 
-customer_ids as (
+refunds as (
 
-    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
+    select
+        refund_of_order_id as order_id,
+        ordered_date,
+        order_total_base
+
+    from orders
+    where is_refund
 
 ),
 
-{{ rfm_netted_purchases_ctes('orders', 'scoring_window', 'customer_ids') }},
+amount_changes as (
+
+    -- the order's amount from its own date, and each refund from its own date (one dated before its order
+    -- counts from the order's date: an order and its refund are both in the past of any later scoring date)
+    select
+        order_id,
+        ordered_date as changed_on_date,
+        order_total_base as amount_change_base
+
+    from purchase_orders
+
+    union all
+
+    select
+        purchase_orders.order_id,
+        case
+            when refunds.ordered_date > purchase_orders.ordered_date then refunds.ordered_date
+            else purchase_orders.ordered_date
+        end as changed_on_date,
+        refunds.order_total_base as amount_change_base
+
+    from refunds
+    inner join purchase_orders
+        on refunds.order_id = purchase_orders.order_id
+
+),
+
+daily_changes as (
+
+    select
+        order_id,
+        changed_on_date,
+        sum(amount_change_base) as amount_change_base
+
+    from amount_changes
+    group by order_id, changed_on_date
+
+),
+
+stepped as (
+
+    select
+        purchase_orders.order_id,
+        purchase_orders.customer_id,
+        purchase_orders.ordered_date,
+        purchase_orders.order_total_base,
+        daily_changes.changed_on_date as net_since_date,
+        lead(daily_changes.changed_on_date) over (
+            partition by daily_changes.order_id order by daily_changes.changed_on_date
+        ) as net_until_date,
+        sum(daily_changes.amount_change_base) over (
+            partition by daily_changes.order_id
+            order by daily_changes.changed_on_date
+            rows between unbounded preceding and current row
+        ) as net_total_base
+
+    from daily_changes
+    inner join purchase_orders
+        on daily_changes.order_id = purchase_orders.order_id
+
+),
 
 final as (
 
     select
         order_id,
         customer_id,
-        source_customer_id,
-        ordered_at,
         ordered_date,
         order_total_base,
-        refunded_total_base,
-        net_total_base
+        net_since_date,
+        net_until_date,
+        -- 0.00 scale: a PostgreSQL numeric keeps the scale of each value, and amounts have two decimals
+        cast(net_total_base as decimal(38, 2)) as net_total_base
 
-    from netted
-    where net_total_base > 0
+    from stepped
 
 )
 

@@ -1,80 +1,43 @@
-{#- rfm_segment_history up to as_of_date, each row beside the customer's row of the previous stored period:
-    where the customer came from, whether this is an entry into the segment, and since when the customer
-    has been in it (the start of the unbroken run of periods in this segment). -#}
+{#- The history's customer-periods (int_customers_scored, one scoring window per period of
+    int_history_periods_listed), each beside the customer's row of the previous period: where the customer
+    came from, whether this is an entry into the segment, and since when the customer has been in it (the
+    start of the unbroken run of periods in this segment). Empty periods count: the previous period of the
+    first period after an empty one is the empty one. -#}
 
 with
 
-history as (
+scored as (
 
-    select * from {{ ref('rfm', 'rfm_segment_history') }}
-
-),
-
-scoring_window as (
-
-    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
+    where period_start_date is not null
 
 ),
 
-{{ rfm_history_periods_ctes('scoring_window') }},
+periods as (
 
-stored_periods as (
-
-    -- stored periods outside this build's range (left by a build with another as_of_date or start) are ignored
-    select distinct
-        history.period_start_date,
-        history.as_of_date
-
-    from history
-    inner join periods_in_range
-        on history.period_start_date = periods_in_range.period_start_date
-
-),
-
-latest_period_before_as_of_date as (
-
-    select max(stored_periods.as_of_date) as as_of_date
-
-    from stored_periods
-    cross join scoring_window
-    where stored_periods.as_of_date < scoring_window.as_of_date
-
-),
-
-periods_sequenced as (
-
-    select
-        stored_periods.period_start_date,
-        stored_periods.as_of_date,
-        lag(stored_periods.period_start_date) over (order by stored_periods.period_start_date)
-            as previous_period_start_date,
-        lag(stored_periods.as_of_date) over (order by stored_periods.period_start_date) as previous_as_of_date,
-        coalesce(stored_periods.as_of_date = latest_period_before_as_of_date.as_of_date, false)
-            as is_latest_before_as_of_date
-
-    from stored_periods
-    cross join latest_period_before_as_of_date
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 
 customer_periods as (
 
     select
-        history.customer_id,
-        history.period_start_date,
-        history.as_of_date,
-        history.segment_code,
-        periods_sequenced.previous_period_start_date,
-        periods_sequenced.previous_as_of_date,
-        periods_sequenced.is_latest_before_as_of_date,
+        scored.customer_id,
+        scored.period_start_date,
+        scored.as_of_date,
+        scored.segment_code,
+        scored.monetary,
+        periods.previous_period_start_date,
+        periods.previous_as_of_date,
+        periods.is_latest_before_as_of_date,
         -- the customer's own previous scored period, which is not the previous period after a gap
-        lag(history.period_start_date) over (
-            partition by history.customer_id order by history.period_start_date
+        lag(scored.period_start_date) over (
+            partition by scored.customer_id order by scored.period_start_date
         ) as customer_previous_period_start_date
 
-    from history
-    inner join periods_sequenced
-        on history.period_start_date = periods_sequenced.period_start_date
+    from scored
+    inner join periods
+        on scored.period_start_date = periods.period_start_date
 
 ),
 
@@ -82,19 +45,19 @@ compared as (
 
     select
         customer_periods.*,
-        previous_history.segment_code as previous_segment_code,
+        previous_scored.segment_code as previous_segment_code,
         case
             when customer_periods.previous_period_start_date is null then 'history_start'
             when customer_periods.customer_previous_period_start_date is null then 'first_purchase'
-            when previous_history.customer_id is null then 'returned'
-            when previous_history.segment_code <> customer_periods.segment_code then 'moved'
+            when previous_scored.customer_id is null then 'returned'
+            when previous_scored.segment_code <> customer_periods.segment_code then 'moved'
         end as entry_kind
 
     from customer_periods
-    left join history as previous_history
+    left join scored as previous_scored
         on
-            customer_periods.customer_id = previous_history.customer_id
-            and customer_periods.previous_period_start_date = previous_history.period_start_date
+            customer_periods.customer_id = previous_scored.customer_id
+            and customer_periods.previous_period_start_date = previous_scored.period_start_date
 
 ),
 
@@ -109,6 +72,7 @@ final as (
         is_latest_before_as_of_date,
         segment_code,
         previous_segment_code,
+        monetary,
         entry_kind,
         -- the scoring date of the latest entry: when the current run in this segment began
         max(case when entry_kind is not null then as_of_date end) over (

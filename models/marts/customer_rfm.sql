@@ -2,13 +2,9 @@ with
 
 scored_customers as (
 
+    -- today's scoring (the other rows are the history's periods)
     select * from {{ ref('rfm', 'int_customers_scored') }}
-
-),
-
-segment_map as (
-
-    select * from {{ rfm_seed('rfm_segment_map') }}
+    where period_start_date is null
 
 ),
 
@@ -51,15 +47,15 @@ final as (
         cast(scored_customers.r_score as integer) as r_score,
         cast(scored_customers.f_score as integer) as f_score,
         cast(scored_customers.m_score as integer) as m_score,
-        {{ rfm_cell('scored_customers') }} as rfm_cell,
-        segment_map.segment_code,
+        scored_customers.rfm_cell,
+        scored_customers.segment_code,
         segments.segment_name,
         previous_period.segment_code as previous_segment_code,
         case
-            when previous_period.segment_code = segment_map.segment_code then previous_period.segment_since_date
+            when previous_period.segment_code = scored_customers.segment_code then previous_period.segment_since_date
             else scored_customers.as_of_date
         end as segment_since_date,
-        coalesce(previous_period.segment_code <> segment_map.segment_code, true) as is_segment_changed,
+        coalesce(previous_period.segment_code <> scored_customers.segment_code, true) as is_segment_changed,
         customers.email,
         customers.first_name,
         customers.country,
@@ -67,13 +63,8 @@ final as (
         customers.customer_id is not null as is_known_customer
 
     from scored_customers
-    left join segment_map
-        on
-            scored_customers.r_score = segment_map.r_score
-            and scored_customers.f_score = segment_map.f_score
-            and scored_customers.m_score = segment_map.m_score
     left join segments
-        on segment_map.segment_code = segments.segment_code
+        on scored_customers.segment_code = segments.segment_code
     left join customers
         on scored_customers.customer_id = customers.customer_id
     left join previous_period

@@ -2,7 +2,7 @@
     'order_id', 'customer_id', 'ordered_at_text', 'order_total_text', 'status', 'currency', 'refund_of_order_id',
 ] -%}
 {%- set customer_columns = [
-    'customer_id', 'email', 'first_name', 'created_at_text', 'country', 'accepts_marketing_text',
+    'customer_id', 'email', 'first_name', 'created_at_text', 'country', 'accepts_marketing_text', 'concern',
 ] %}
 
 with

@@ -8,7 +8,9 @@ segments as (
 
 customers as (
 
-    select * from {{ ref('rfm', 'customer_rfm') }}
+    -- today's scoring (the other rows are the history's periods)
+    select * from {{ ref('rfm', 'int_customers_scored') }}
+    where period_start_date is null
 
 ),
 

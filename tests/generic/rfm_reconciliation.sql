@@ -1,6 +1,7 @@
 {#- Tests that totals agree between models: no row or cent is lost or counted twice on the way. -#}
 
-{% test equal_row_count(model, compare_model) %}
+{% test equal_row_count(model, compare_model, compare_where=none) %}
+    {#- compare_where: a condition on compare_model's rows, for a model that holds more than one grain -#}
     {%- set failures_sql -%}
         select
             {{ rfm_sentence(
@@ -10,7 +11,10 @@
         from (
             select
                 (select count(*) from {{ model }}) as model_rows,
-                (select count(*) from {{ compare_model }}) as compare_rows
+                (
+                    select count(*) from {{ compare_model }}
+                    {%- if compare_where %} where {{ compare_where }}{% endif %}
+                ) as compare_rows
         ) as counted
         where counted.model_rows <> counted.compare_rows
     {%- endset -%}

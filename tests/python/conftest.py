@@ -73,6 +73,8 @@ def assert_rfm_rows_match(rows: Sequence[dict], expected: dict[str, dict]) -> No
 @dataclass
 class Workspace:
     root: Path
+    # the dbt project it builds: a copy (copy_project) for tests that edit seeds
+    project: Path = PROJECT_DIR
 
     def __post_init__(self) -> None:
         for sub in ("profiles", "target", "logs", "duckdb_tmp", "input"):
@@ -123,7 +125,7 @@ class Workspace:
         """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         return self._run(
-            [str(BIN_DIR / "dbt"), *args, "--target-path", str(self.root / "target"),
+            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
             expect_ok,
         )

@@ -23,7 +23,7 @@ Row = dict[str, str | None]
 Reject = tuple[str, str | None, str]
 
 ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id")
-CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing")
+CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern")
 
 # re.ASCII: `\d` must not accept non-ASCII digits; fullmatch: `$` would accept a trailing newline.
 _TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?", re.ASCII)
@@ -38,6 +38,7 @@ _CASE: dict[str, Callable[[str], str]] = {
     "currency": str.upper,
     "country": str.upper,
     "email": str.lower,
+    "concern": str.lower,
 }
 
 
@@ -354,13 +355,13 @@ def expected_customer_rfm(
 
     refunds: dict[str, Decimal] = defaultdict(Decimal)
     for o in accepted_orders:
-        if o.refund_of is not None and o.ordered_on <= as_of_date:
+        if o.refund_of is not None and o.ordered_on < as_of_date:
             refunds[o.refund_of] += to_base(o)
 
     per_customer: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
     for o in purchases:
         net = max(to_base(o) + refunds[o.order_id], Decimal("0.00"))
-        if net > 0 and o.ordered_on <= as_of_date:
+        if net > 0 and o.ordered_on < as_of_date:
             per_customer[id_map.get(o.customer_id, o.customer_id)].append((o.ordered_on, net))
     if not per_customer:
         return {}

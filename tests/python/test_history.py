@@ -3,12 +3,13 @@ incremental appends that equal a full refresh."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SEEDS_DIR, TODAY, DemoData, Workspace
+from conftest import SEEDS_DIR, TODAY, DemoData, Workspace, build_edited_copy
 
 from oracle import expected_customer_rfm, read_customers_csv, read_orders_csv
 
@@ -16,7 +17,8 @@ SCORE_COLUMNS = ("first_order_date", "last_order_date", "recency_days", "frequen
                  "f_score", "m_score", "rfm_cell", "segment_code")
 HISTORY_SQL = "select * from rfm_segment_history"
 # The clone already holds validated orders and the merge map: only the scoring date and the history move.
-HISTORY_MODELS = ("int_as_of_dates_resolved", "rfm_segment_history")
+HISTORY_MODELS = ("int_as_of_dates_resolved", "int_history_periods_listed", "int_customer_period_facts",
+                  "int_purchases_aggregated_to_customers", "int_customers_scored", "rfm_segment_history")
 
 
 def _by_customer(rows: list[dict]) -> dict[str, dict]:
@@ -65,6 +67,26 @@ def test_past_period_matches_oracle(demo_build: Workspace, demo_data: DemoData) 
     assert len(expected) < demo_build.query("select count(*) from customer_rfm")[0][0]
 
 
+def _mark(ws: Workspace, period_start: str) -> None:
+    """An extra row in a stored period of the per-period facts: a run that computes the period again deletes it."""
+    with duckdb.connect(str(ws.db_path)) as con:
+        con.execute("insert into int_customer_period_facts select period_start_date, as_of_date, 'MARK', null, null,"
+                    " 0, 0, input_signature from int_customer_period_facts"
+                    f" where period_start_date = date '{period_start}'"
+                    " and customer_id is null")
+
+
+def _marked(ws: Workspace) -> set[date]:
+    marked = "select period_start_date from int_customer_period_facts where customer_id = 'MARK'"
+    return {row[0] for row in ws.query(marked)}
+
+
+def _unmark(ws: Workspace) -> list[tuple]:
+    with duckdb.connect(str(ws.db_path)) as con:
+        con.execute("delete from int_customer_period_facts where customer_id = 'MARK'")
+    return _history_table(ws)
+
+
 def test_incremental_append_equals_full_refresh(demo_build: Workspace, tmp_path: Path) -> None:
     ws = demo_build.clone(tmp_path / "incremental")
     history_vars = {"rfm_history_start": "2025-10-01"}
@@ -74,54 +96,65 @@ def test_incremental_append_equals_full_refresh(demo_build: Workspace, tmp_path:
     months = [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 5)]
     assert {row[2] for row in before} == set(months)
 
-    # Mark a stored row: an incremental run that re-scored old periods would overwrite the mark.
-    with duckdb.connect(str(ws.db_path)) as con:
-        con.execute("update rfm_segment_history set rfm_cell = 'old' where period_start_date = date '2026-03-01'")
+    # A month later only May is computed: the stored periods keep their marks.
+    for month in months:
+        _mark(ws, month.isoformat())
     ws.dbt("run", "--select", *HISTORY_MODELS, vars={**history_vars, "as_of_date": "2026-06-01"})
-    appended = _history_table(ws)
-    assert ws.query("select count(*) from rfm_segment_history where rfm_cell = 'old'")[0][0] > 0
+    assert _marked(ws) == set(months)
+    appended = _unmark(ws)
     new_rows = [row for row in appended if row[2] == date(2026, 5, 1)]
     assert new_rows and len(appended) == len(before) + len(new_rows)
-    with duckdb.connect(str(ws.db_path)) as con:
-        con.execute("update rfm_segment_history set rfm_cell = "
-                    "cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar)")
-    incremental = _history_table(ws)
-
     ws.dbt("run", "--full-refresh", "--select", *HISTORY_MODELS, vars={**history_vars, "as_of_date": "2026-06-01"})
-    assert _history_table(ws) == incremental
+    assert _history_table(ws) == appended
 
-    # Inputs that change (here one March purchase disappears, as after a raw reload) re-score the periods
-    # that saw them, whole, and only those.
+    # Inputs that change (here one March purchase disappears, as after a raw reload) re-compute the periods
+    # scored after it, whole, and only those.
+    for month in months:
+        _mark(ws, month.isoformat())
     with duckdb.connect(str(ws.db_path)) as con:
-        con.execute("update rfm_segment_history set rfm_cell = 'old' where period_start_date >= date '2026-01-01'")
         con.execute(
             "delete from int_orders_validated where order_id = (select min(order_id) from int_orders_validated"
-            " where rejection_reason is null and not is_refund and ordered_date between date '2026-03-10'"
+            " where rejection_reason is null and not is_refund and is_purchase_status"
+            " and ordered_date between date '2026-03-10'"
             " and date '2026-03-20')"
         )
-    ws.dbt("run", "--select", "rfm_segment_history", vars={**history_vars, "as_of_date": "2026-06-01"})
-    marked = dict(ws.query("select period_start_date, count(*) from rfm_segment_history where rfm_cell = 'old'"
-                           " group by period_start_date"))
-    assert set(marked) == {date(2026, 1, 1), date(2026, 2, 1)}
-    with duckdb.connect(str(ws.db_path)) as con:
-        con.execute("update rfm_segment_history set rfm_cell = "
-                    "cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar)")
-    rescored = _history_table(ws)
-    ws.dbt("run", "--full-refresh", "--select", "rfm_segment_history",
-           vars={**history_vars, "as_of_date": "2026-06-01"})
-    assert _history_table(ws) == rescored != incremental
+    ws.dbt("run", "--select", *HISTORY_MODELS, vars={**history_vars, "as_of_date": "2026-06-01"})
+    assert _marked(ws) == set(months) - {date(2026, 3, 1), date(2026, 4, 1)}
+    rescored = _unmark(ws)
+    ws.dbt("run", "--full-refresh", "--select", *HISTORY_MODELS, vars={**history_vars, "as_of_date": "2026-06-01"})
+    assert _history_table(ws) == rescored != appended
 
-    # A grain change without --full-refresh is refused, naming the fix.
-    proc = ws.dbt("run", "--select", "rfm_segment_history", expect_ok=False,
-                  vars={**history_vars, "as_of_date": "2026-06-01", "rfm_history_grain": "week"})
-    assert proc.returncode != 0 and "--full-refresh" in proc.stdout
+    # A grain change needs no --full-refresh: the weeks are periods of their own.
+    week_vars = {**history_vars, "as_of_date": "2026-06-01", "rfm_history_grain": "week"}
+    ws.dbt("run", "--select", *HISTORY_MODELS, vars=week_vars)
+    weeks = _history_table(ws)
+    ws.dbt("run", "--full-refresh", "--select", *HISTORY_MODELS, vars=week_vars)
+    assert _history_table(ws) == weeks and {row[1] for row in weeks} == {"week"}
+
+
+def test_core_marts_build_with_the_history_broken(tmp_path: Path, demo_data: DemoData) -> None:
+    """The history marts fail (here rfm_segment_history reads a table that does not exist): customer_rfm,
+    the summary, the lifecycle marts and the audiences are built all the same."""
+    def break_history(project: Path) -> None:
+        (project / "models" / "marts" / "history" / "rfm_segment_history.sql").write_text(
+            "select * from {{ ref('int_customers_scored') }} as scored, no_such_table\n", encoding="utf-8")
+
+    proc = build_edited_copy(Workspace(tmp_path / "ws"), demo_data, tmp_path, break_history)
+    assert proc.returncode != 0
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    status = {result["unique_id"].split(".")[-1]: result["status"] for result in results
+              if result["unique_id"].startswith("model.")}
+    assert status["rfm_segment_history"] == "error"
+    for mart in ("customer_rfm", "rfm_segment_summary", "customer_lifecycle", "customer_segments", "audience_members",
+                 "data_quality_rejects", "data_quality_summary", "rfm_segment_entries", "campaign_flow_audience"):
+        assert status[mart] == "success", mart
 
 
 def test_no_history(demo_build: Workspace, tmp_path: Path) -> None:
     """rfm_history_start 0 turns the history off: nothing is scored, customer_rfm keeps its scores."""
     ws = demo_build.clone(tmp_path / "no_history")
-    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "--indirect-selection", "cautious",
-           vars={"rfm_history_start": "0"})
+    ws.dbt("build", "--full-refresh", "--select", "+customer_rfm", "+rfm_segment_history",
+           "--indirect-selection", "cautious", vars={"rfm_history_start": "0"})
     assert ws.query("select count(*) from rfm_segment_history")[0][0] == 0
     assert ws.query("select count(previous_segment_code), count(*) filter (where not is_segment_changed)"
                     " from customer_rfm") == [(0, 0)]

@@ -39,17 +39,8 @@ def write_rows(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...])
     return path
 
 
-# customer_rfm also carries segment-history columns, which depend on the runs before by design: the
-# comparison is on the RFM result itself
-CORE_COLUMNS = {
-    "customer_rfm": "customer_id, as_of_date, first_order_date, last_order_date, recency_days, frequency, monetary,"
-    " r_score, f_score, m_score, rfm_cell, segment_code, segment_name, email, first_name, country,"
-    " accepts_marketing, is_known_customer",
-}
-
-
 def mart_rows(ws: Workspace, mart: str) -> list[tuple]:
-    return ws.query(f"select {CORE_COLUMNS.get(mart, '*')} from main.{mart} order by all")
+    return ws.query(f"select * from main.{mart} order by all")
 
 
 def next_day(orders: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -90,7 +81,7 @@ RUN_COLUMNS = {"int_orders_validated": ("validated_at",), "int_customer_order_fa
 
 
 def table_rows(ws: Workspace, table: str) -> list[tuple]:
-    columns = f"* exclude ({', '.join(RUN_COLUMNS[table])})" if table in RUN_COLUMNS else CORE_COLUMNS.get(table, "*")
+    columns = f"* exclude ({', '.join(RUN_COLUMNS[table])})" if table in RUN_COLUMNS else "*"
     return ws.query(f"select {columns} from main.{table} order by all")
 
 

@@ -180,11 +180,14 @@ def test_customer_rejects() -> None:
         customer("k2", first_name="Ann"), customer("k2", first_name="ann"),  # first_name keeps its case
         customer("k3", created_at="yesterday"),
         customer("k4", created_at=None), customer("k5", created_at="  "),
+        # every column is content, concern too (rules.md section 3)
+        customer("k6", email="z@x", concern="wrinkles"), customer("k6", email="z@x", concern="radiance"),
     ]
     assert Counter(rejects([], customers)) == Counter([
         ("customers", None, "missing_customer_id"), ("customers", "k1", "duplicate_row"),
         ("customers", "k2", "conflicting_duplicate"), ("customers", "k2", "conflicting_duplicate"),
         ("customers", "k3", "unparseable_created_at"),
+        ("customers", "k6", "conflicting_duplicate"), ("customers", "k6", "conflicting_duplicate"),
     ])
 
 
@@ -262,7 +265,9 @@ def test_refund_after_as_of_date_does_not_count() -> None:
     orders = [order("a", "100", "2026-01-01", order_id="A1"),
               order("a", "-40", "2026-03-01", refund_of_order_id="A1")]
     assert rfm(orders, as_of_date=date(2026, 2, 1))["a"]["monetary"] == Decimal("100.00")
-    assert rfm(orders, as_of_date=date(2026, 3, 1))["a"]["monetary"] == Decimal("60.00")
+    # as_of_date is the start of its day (rules.md section 6): a refund dated on it does not count yet
+    assert rfm(orders, as_of_date=date(2026, 3, 1))["a"]["monetary"] == Decimal("100.00")
+    assert rfm(orders, as_of_date=date(2026, 3, 2))["a"]["monetary"] == Decimal("60.00")
 
 
 def test_currency_conversion_rounds_half_up() -> None:
@@ -296,7 +301,8 @@ def test_metrics_and_as_of_date_default() -> None:
 
 
 def test_explicit_as_of_date_scores_the_past() -> None:
-    orders = [order("a", "10", "2026-01-01"), order("a", "10", "2026-03-01"), order("b", "5", "2026-05-01")]
+    orders = [order("a", "10", "2026-01-01"), order("a", "10", "2026-03-01"), order("b", "5", "2026-05-01"),
+              order("b", "5", "2026-02-01")]  # dated on as_of_date: not counted (rules.md section 6)
     result = rfm(orders, as_of_date=date(2026, 2, 1))
     assert set(result) == {"a"}
     assert (result["a"]["frequency"], result["a"]["recency_days"]) == (1, 31)

@@ -11,7 +11,9 @@ customers as (
 
 buyers as (
 
+    -- today's scoring (the other rows are the history's periods)
     select * from {{ ref('rfm', 'int_purchases_aggregated_to_customers') }}
+    where period_start_date is null
 
 ),
 

@@ -18,6 +18,12 @@ scoring_window as (
 
 ),
 
+periods as (
+
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
+
+),
+
 closed_period_entries as (
 
     -- entries observed at the closed periods before as_of_date (customer_rfm covers as_of_date itself)
@@ -49,8 +55,9 @@ customer_histories as (
 
 previous_period as (
 
+    -- empty or not: as_of_date is the history's start only when no period was scored before it
     select count(*) as periods
-    from segment_history
+    from periods
     where is_latest_before_as_of_date
 
 ),

@@ -23,11 +23,8 @@ arrivals as (
 
 periods as (
 
-    select distinct
-        period_start_date,
-        previous_period_start_date
-
-    from segment_history
+    -- empty periods included: everybody scored before one of them is gone
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
     where previous_period_start_date is not null
 
 ),

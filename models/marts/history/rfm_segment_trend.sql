@@ -6,12 +6,6 @@ segment_history as (
 
 ),
 
-history as (
-
-    select * from {{ ref('rfm', 'rfm_segment_history') }}
-
-),
-
 segments as (
 
     select * from {{ rfm_seed('rfm_segments') }}
@@ -20,12 +14,8 @@ segments as (
 
 periods as (
 
-    select distinct
-        period_start_date,
-        previous_period_start_date,
-        as_of_date
-
-    from segment_history
+    -- every period of the range, empty ones included
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 
@@ -46,13 +36,9 @@ per_segment as (
         segment_history.period_start_date,
         segment_history.segment_code,
         count(*) as customers,
-        sum(history.monetary) as revenue
+        sum(segment_history.monetary) as revenue
 
     from segment_history
-    inner join history
-        on
-            segment_history.customer_id = history.customer_id
-            and segment_history.period_start_date = history.period_start_date
     group by segment_history.period_start_date, segment_history.segment_code
 
 ),
@@ -73,7 +59,7 @@ grid as (
 
     from periods
     cross join segments
-    inner join totals
+    left join totals
         on periods.period_start_date = totals.period_start_date
     left join per_segment
         on
