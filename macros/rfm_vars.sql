@@ -120,3 +120,48 @@
     {%- set periods = (days // 7 + 2) if rfm_history_grain() == 'week' else (days // 28 + 2) -%}
     {{ return([periods, 1] | max) }}
 {% endmacro %}
+
+{% macro rfm_identifier_var(name) %}
+    {#- A schema name that reaches SQL as an identifier: letters, digits and underscores only, so no quoting
+        trick can break out of it (tests/python/test_hostile_input.py feeds it hostile values). -#}
+    {%- set value = var(name) | string | trim -%}
+    {%- if not modules.re.match('^[A-Za-z_][A-Za-z0-9_]{0,62}$', value) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a schema name (letters, digits and _, at most 63), got " ~ '"' ~ value ~ '"') }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+{% macro rfm_raw_schema() %}
+    {{ return(rfm_identifier_var('rfm_raw_schema')) }}
+{% endmacro %}
+
+{% macro rfm_unknown_status_severity() %}
+    {{ return(rfm_choice_var('rfm_unknown_status_severity', ['error', 'warn'])) }}
+{% endmacro %}
+
+{% macro source(source_name, table_name) %}
+    {#- dbt's source(), after checking the var that names the raw schema: it reaches every query that reads
+        a raw table, so a hostile value never leaves this macro. -#}
+    {%- do rfm_raw_schema() -%}
+    {{ return(builtins.source(source_name, table_name)) }}
+{% endmacro %}
+
+{% macro rfm_check_vars() %}
+    {#- on-run-start: every var of dbt_project.yml checked before any node runs, so a bad value stops the
+        whole invocation with one line and nothing is built (tests/python/test_hostile_input.py). -#}
+    {%- do rfm_date_var('as_of_date') -%}
+    {%- do rfm_date_var('rfm_today') -%}
+    {%- do rfm_score_levels() -%}
+    {%- do rfm_tie_policy() -%}
+    {%- do rfm_max_order_total() -%}
+    {%- do rfm_base_currency() -%}
+    {%- do rfm_raw_schema() -%}
+    {%- do rfm_unknown_status_severity() -%}
+    {%- do rfm_incremental_lookback_days() -%}
+    {%- do rfm_history_grain() -%}
+    {%- do rfm_history_period_bound() -%}
+    {%- do rfm_engagement_inactivity_days() -%}
+    {%- do rfm_replenishment_lead_days() -%}
+    {%- do rfm_replenishment_grace_days() -%}
+    {{ return('') }}
+{% endmacro %}

@@ -24,6 +24,7 @@ Needs requirements.txt + requirements-benchmark.txt. Example (quick run):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -37,7 +38,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
+
+PROJECT_DIR = rfm_cli.PROJECT_ROOT
 BIN_DIR = Path(sys.executable).parent
 TODAY = "2026-11-25"  # var rfm_today: the generated data ends 2026-06-30, so nothing is future-dated
 FIXED_COST_ORDERS = 1000
@@ -92,15 +96,11 @@ def run_measured(label: str, orders: int, cmd: Sequence[str], env: dict[str, str
     return measure
 
 
-def model_times(log: Path) -> dict[str, float]:
-    """Seconds per model from a dbt log ("OK created sql table model main.x ... [OK in 1.23s]")."""
-    import re
-
-    times: dict[str, float] = {}
-    for line in log.read_text(errors="replace").splitlines():
-        found = re.search(r"OK created \S+ \S+ model \S+?\.(\w+) .*\[OK in ([0-9.]+)s\]", line)
-        if found:
-            times[found.group(1)] = float(found.group(2))
+def model_times(target: Path) -> dict[str, float]:
+    """Seconds per model of the last dbt run in `target` (its run_results.json), slowest first."""
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    times = {r["unique_id"].split(".")[-1]: float(r["execution_time"])
+             for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"}
     return dict(sorted(times.items(), key=lambda item: -item[1]))
 
 
@@ -123,6 +123,11 @@ class Workspace:
         return self.root / DB_FILE
 
     @property
+    def target(self) -> Path:
+        """dbt's target path: run_results.json of the last run is there."""
+        return self.root / "target"
+
+    @property
     def env(self) -> dict[str, str]:
         env = {
             **os.environ,
@@ -137,7 +142,7 @@ class Workspace:
 
     def dbt(self, *args: str) -> list[str]:
         return [
-            str(BIN_DIR / "dbt"), *args, "--target-path", str(self.root / "target"),
+            str(BIN_DIR / "dbt"), *args, "--target-path", str(self.target),
             "--log-path", str(self.root / "logs"),
             "--vars", json.dumps({"rfm_today": TODAY, "rfm_history_start": str(HISTORY_PERIODS["value"])}),
         ]
@@ -402,6 +407,7 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> S
     logs = ws.root
     no_tests = ws.build()
     dbt_m = run_measured("dbt build (no tests)", orders, no_tests, ws.env, logs / "dbt_no_tests.log")
+    breakdown = model_times(ws.target)
     if with_tests:
         # --full-refresh: the incremental models must not reuse the facts of the build just before
         all_tests = ws.build("--indirect-selection", "cautious", "--full-refresh", tests=True)
@@ -415,7 +421,7 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> S
                        ws.env, logs / "pandas.log")
     agreement = compare(ws, pandas_out)
     progress(f"  agreement: {agreement}")
-    return SizeResult(orders, dbt_m, dbt_t, bare, pdm, agreement, model_times(logs / "dbt_no_tests.log"))
+    return SizeResult(orders, dbt_m, dbt_t, bare, pdm, agreement, breakdown)
 
 
 def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, object]:
@@ -428,6 +434,7 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
     day_dir.mkdir(exist_ok=True)
     load(ws, append_day(orders_path, day_dir, share), customers_path, "--append")
     incremental = run_measured("day 1 incremental", orders, build, ws.env, ws.root / "day1_incremental.log")
+    incremental_models = model_times(ws.target)
     # the floor of an incremental run: nothing new, so only dbt's fixed cost and the scoring of every customer
     idle = run_measured("day 1 again, nothing new", orders, build, ws.env, ws.root / "day1_idle.log")
     import duckdb
@@ -436,6 +443,7 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
         con.execute("create temp table inc as select * from main.customer_rfm")
     shutil.copyfile(ws.db, ws.root / "incremental.duckdb")
     full = run_measured("day 1 --full-refresh", orders, [*build, "--full-refresh"], ws.env, ws.root / "day1_full.log")
+    full_models = model_times(ws.target)
     with duckdb.connect(str(ws.db), read_only=True) as con:
         con.execute(f"attach '{ws.root / 'incremental.duckdb'}' as inc (read_only)")
         differences = int(con.execute(
@@ -445,8 +453,7 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
     progress(f"  incremental vs full refresh: {differences} differing rows")
     return {"day0": asdict(day0), "incremental": asdict(incremental), "idle": asdict(idle), "full": asdict(full),
             "differences": differences,
-            "incremental_models": model_times(ws.root / "day1_incremental.log"),
-            "full_models": model_times(ws.root / "day1_full.log")}
+            "incremental_models": incremental_models, "full_models": full_models}
 
 
 def machine() -> str:
@@ -531,8 +538,8 @@ def write_report(results: list[SizeResult], fixed: Measure, daily: dict[str, obj
         "",
         "![time against orders](benchmarks.png)",
         "",
-        f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per model as dbt"
-        " logs them; two threads, so models overlap):",
+        f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per model from"
+        " dbt's run_results.json; two threads, so models overlap):",
         "",
         "| model | s |",
         "|---|---:|",
@@ -585,9 +592,12 @@ def write_report(results: list[SizeResult], fixed: Measure, daily: dict[str, obj
 
 
 def parse_sizes(value: str) -> list[int]:
-    sizes = sorted({int(v.replace("_", "")) for v in value.split(",") if v.strip()})
-    if not sizes or sizes[0] < 1000:
-        raise argparse.ArgumentTypeError("sizes must be whole numbers of at least 1000")
+    try:
+        sizes = sorted({int(v.replace("_", "")) for v in value.split(",") if v.strip()})
+    except ValueError:
+        sizes = []
+    if not sizes or sizes[0] < 1000 or sizes[-1] > 10**10:
+        raise argparse.ArgumentTypeError("sizes must be whole numbers from 1000 to 10^10")
     return sizes
 
 
@@ -599,21 +609,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["_pandas"]:
         run_pandas(Path(argv[1]), Path(argv[2]))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = rfm_cli.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--sizes", type=parse_sizes, default=[1_000_000, 3_000_000, 10_000_000],
                         help="comma-separated order counts (default 1000000,3000000,10000000)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rfm_benchmark"), help="scratch folder (kept)")
-    parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument("--seed", type=rfm_cli.bounded_int(0, 2**31), default=42, help="generator seed (default 42)")
     parser.add_argument("--daily", action="store_true", help="also benchmark the incremental daily run on the largest size")
     parser.add_argument("--daily-share", type=float, default=0.01, help="share of new orders for --daily (default 0.01)")
-    parser.add_argument("--big", type=int, default=0, metavar="ORDERS",
+    parser.add_argument("--big", type=rfm_cli.bounded_int(0, 10**10), default=0, metavar="ORDERS",
                         help="also run one dbt build (no tests) at this size, e.g. 100000000, for peak memory")
-    parser.add_argument("--history-periods", type=int, default=0,
+    parser.add_argument("--history-periods", type=rfm_cli.bounded_int(0, 1000), default=0,
                         help="periods of segment history customer_rfm reads (var rfm_history_start, default 0: none)")
     parser.add_argument("--no-tests", action="store_true", help="skip the dbt build with tests")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="report (markdown)")
     args = parser.parse_args(argv)
+    if not 0 < args.daily_share <= 1:
+        parser.error(f"argument --daily-share: must be a share above 0, at most 1, got {args.daily_share}")
+    rfm_cli.writable_file(args.out)  # before hours of work, not after
+    if args.work.exists() and not args.work.is_dir():
+        raise rfm_cli.UserError(f"--work {args.work} exists and is not a folder")
+    missing = [name for name in ("psutil", "pandas", "pyarrow", "matplotlib") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise rfm_cli.UserError(f"{', '.join(missing)} not installed: pip install -r requirements-benchmark.txt")
     args.work.mkdir(parents=True, exist_ok=True)
     HISTORY_PERIODS["value"] = args.history_periods
     command = "python scripts/benchmark.py " + " ".join(argv)
@@ -636,4 +654,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

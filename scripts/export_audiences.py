@@ -5,7 +5,10 @@
 
 writes exports/audiences/lifecycle/<segment_code>.csv with the columns email tools import (email,
 first_name, segment, message_theme) and a manifest.json (export date, rows and sha256 per file). The mart
-holds only customers who accept marketing, with trimmed lower-case emails, one row per address.
+holds only customers who accept marketing, with normalised emails (no whitespace, full-width forms as
+ASCII, lower case), one row per address, never an address that any raw customer record refused. Cells a
+spreadsheet would run as a formula (starting with = + - @, tab or CR) are prefixed with ' (OWASP), and the
+manifest states both rules. A manifest already in the folder is checked before it is trusted.
 
 Before anything is written, segments that are empty or whose size moved more than --max-change since the
 previous export in the same folder are reported (--strict makes that an error). An export of another
@@ -29,15 +32,22 @@ from pathlib import Path
 from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _profile import ProfileError, resolve_target  # noqa: E402
+import rfm_cli  # noqa: E402
+from rfm_cli import UserError  # noqa: E402
+from rfm_cli.profile import resolve_target  # noqa: E402
 
 HEADER = ("email", "first_name", "segment", "message_theme")
 MANIFEST = "manifest.json"
-SEGMENT_CODE = re.compile(r"[a-z0-9_]+")
-
-
-class UserError(Exception):
-    """Printed as one `error: ...` line, exit code 2."""
+SEGMENT_CODE = re.compile(r"[a-z0-9_]{1,100}")
+# OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Written into every manifest, for whoever imports the files.
+RULES = {
+    "consent": "an address refused by any raw customer record (accepted or rejected) is never exported; "
+    "addresses are compared after one normalisation: no whitespace, full-width forms as ASCII, lower case",
+    "formula_cells": "a cell starting with = + - @ tab or carriage return is prefixed with ' so that a "
+    "spreadsheet shows it as text",
+}
 
 
 @dataclass(frozen=True)
@@ -60,12 +70,13 @@ def read_members(target: dict[str, Any], segmentation: str) -> list[Member]:
 
         table = '"' + schema.replace('"', '""') + '".audience_members'
         try:
-            with duckdb.connect(target["path"], read_only=True) as con:
+            # The published copy (docs/bi.md): never blocks, nor is blocked by, a running `dbt build`.
+            with duckdb.connect(target["published_path"], read_only=True) as con:
                 rows = con.execute(query.format(table=table, param="?"), [segmentation]).fetchall()
         except duckdb.CatalogException:
-            raise UserError(f"no table {schema}.audience_members in {target['location']}: run dbt build first") from None
+            raise UserError(f"no table {schema}.audience_members in {target['published_path']}: run dbt build first") from None
         except duckdb.Error as exc:
-            raise UserError(f"cannot read {target['location']}: {str(exc).strip().splitlines()[0]}") from None
+            raise UserError(f"cannot read {target['published_path']}: {str(exc).strip().splitlines()[0]}") from None
     elif target["type"] == "postgres":
         try:
             import psycopg2
@@ -93,25 +104,45 @@ def read_members(target: dict[str, Any], segmentation: str) -> list[Member]:
     return members
 
 
+def safe_cell(value: str | None) -> str:
+    """The value as a spreadsheet shows it as text, never runs it (customers type first names and emails)."""
+    text = value or ""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def segment_csv(members: Sequence[Member]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
     for m in members:
-        writer.writerow((m.email, m.first_name or "", m.segment_code, m.message_theme or ""))
+        writer.writerow(tuple(map(safe_cell, (m.email, m.first_name, m.segment_code, m.message_theme))))
     return buffer.getvalue().encode("utf-8")
 
 
 def read_previous(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the export in folder, checked before anything in it is trusted: segment codes name
+    files (so they must be plain names, never a path), row counts are whole numbers."""
     path = folder / MANIFEST
     if not path.exists():
         return None
+    problem = f"{path}: not a manifest written by export_audiences.py; move the folder away"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["export_date"], manifest["segments"]  # noqa: B018 - both keys must be there
-        return manifest
-    except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{path}: not a manifest written by export_audiences.py; move the folder away") from None
+    except (OSError, ValueError):
+        raise UserError(problem) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("segments"), dict):
+        raise UserError(problem)
+    try:
+        date.fromisoformat(manifest.get("export_date"))
+    except (TypeError, ValueError):
+        raise UserError(f"{problem} (export_date is not a date)") from None
+    for code, entry in manifest["segments"].items():
+        if not SEGMENT_CODE.fullmatch(code):
+            raise UserError(f"{problem} (segment {code!r} is not a-z, 0-9 and _)")
+        rows = entry.get("rows") if isinstance(entry, dict) else None
+        if type(rows) is not int or rows < 0:
+            raise UserError(f"{problem} (segment {code}: rows is not a whole number)")
+    return manifest
 
 
 def changes(previous: dict[str, Any] | None, counts: dict[str, int], max_change: float) -> list[str]:
@@ -131,6 +162,8 @@ def export(args: argparse.Namespace) -> str:
     target = resolve_target(args.profiles_dir, args.target)
     members = read_members(target, args.segmentation)
     folder = Path(args.out) / args.segmentation
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"{args.out} exists and is not a folder")
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} exists and is not a folder")
     previous = read_previous(folder) if folder.is_dir() else None
@@ -161,14 +194,18 @@ def export(args: argparse.Namespace) -> str:
         "source": "audience_members",
         "columns": list(HEADER),
         "total_rows": len(members),
+        "rules": RULES,
         "segments": {
             code: {"file": f"{code}.csv", "rows": counts[code], "sha256": hashlib.sha256(content).hexdigest()}
             for code, content in files.items()
         },
     }
     # Written aside, then swapped in: a failed export leaves the previous one whole.
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{args.segmentation}-", dir=args.out))
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{args.segmentation}-", dir=args.out))
+    except OSError as exc:
+        raise UserError(f"cannot write in {args.out}: {exc.strerror or exc}") from None
     try:
         for code, content in files.items():
             (staging / f"{code}.csv").write_bytes(content)
@@ -188,13 +225,6 @@ def export(args: argparse.Namespace) -> str:
     return f"exported {len(members)} {args.segmentation} audience members in {len(files)} segment files to {folder}"
 
 
-def parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a date YYYY-MM-DD") from None
-
-
 def parse_share(value: str) -> float:
     try:
         share = float(value)
@@ -206,7 +236,7 @@ def parse_share(value: str) -> float:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = rfm_cli.ArgumentParser(
         description="Export one CSV per segment (email, first_name, segment, message_theme) from the mart "
         "audience_members, with a manifest of row counts and sha256 sums."
     )
@@ -214,7 +244,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="which segments to export: the RFM segments or the lifecycle segments")
     parser.add_argument("--out", default="exports/audiences", metavar="DIR",
                         help="folder of the exports; files go to DIR/<segmentation>/ (default exports/audiences)")
-    parser.add_argument("--export-date", type=parse_date, default=datetime.now(timezone.utc).date(),
+    parser.add_argument("--export-date", type=rfm_cli.iso_date, default=datetime.now(timezone.utc).date(),
                         metavar="YYYY-MM-DD", help="date of this export (default: today, UTC)")
     parser.add_argument("--replace", action="store_true",
                         help="allow overwriting an export of another date in the same folder")
@@ -222,20 +252,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="report segments whose size moved more than this share since the last export (default 0.5)")
     parser.add_argument("--strict", action="store_true",
                         help="write nothing (exit 2) when a segment is empty or moved more than --max-change")
-    parser.add_argument("--target", help="dbt target (default: the profile's target)")
-    parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
+    rfm_cli.add_target_options(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        print(export(args))
-    except (UserError, ProfileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    print(export(parse_args(argv)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

@@ -19,6 +19,9 @@ from typing import Sequence
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
+
 FIRST_NAMES = (
     "Alice", "Antoine", "Camille", "Chloé", "Clara", "David", "Emma", "Felix", "Giulia", "Hugo",
     "Inès", "Jan", "Jérôme", "José", "Jürgen", "Laura", "Léa", "Lucas", "Lukas", "Marco",
@@ -399,36 +402,36 @@ class Generator:
         )
 
 
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
+# Up to 100 million rows and 100 years: more is a typo, not a demo.
+COUNT = rfm_cli.bounded_int(1, 100_000_000)
 
 
 def share(value: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
     if not 0 <= number <= 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
     return number
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = rfm_cli.ArgumentParser(
         description="Generate reproducible demo orders and customers (raw format of docs/rules.md)."
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    parser.add_argument("--customers", type=positive_int, default=2000, help="number of clean customers (default 2000)")
+    parser.add_argument("--customers", type=COUNT, default=2000, help="number of clean customers (default 2000)")
     parser.add_argument(
-        "--orders", type=positive_int,
+        "--orders", type=COUNT,
         help="number of clean non-refund orders (default 2.5 x customers); ~0.5%% refund rows come on top",
     )
     parser.add_argument("--seed", type=int, default=42, help="same seed, same bytes (default 42)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv", help="output format (default csv)")
     parser.add_argument(
-        "--end-date", type=date.fromisoformat, default=date(2026, 6, 30), help="last order day, YYYY-MM-DD (default 2026-06-30)"
+        "--end-date", type=rfm_cli.iso_date, default=date(2026, 6, 30), help="last order day, YYYY-MM-DD (default 2026-06-30)"
     )
-    parser.add_argument("--years", type=positive_int, default=3, help="years of history before --end-date (default 3)")
+    parser.add_argument("--years", type=rfm_cli.bounded_int(1, 100), default=3, help="years of history before --end-date (default 3)")
     parser.add_argument(
         "--dirty-share", type=share, default=0.0,
         help="dirty rows to append, as a share of the clean rows (default 0: a set with no rejects)",
@@ -441,6 +444,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise rfm_cli.UserError(f"--out {args.out} exists and is not a folder")
     if args.end_date > date.today():
         print("warning: --end-date is after today: later orders are future_dated rejects unless var rfm_today is set",
               file=sys.stderr)
@@ -450,4 +455,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

@@ -9,13 +9,16 @@ occurred_at), to load with `scripts/load_raw.py --email-events FILE`. Each custo
 
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
+from rfm_cli import UserError  # noqa: E402
 
 
 def generate(customer_ids: Sequence[str], seed: int, end_date: date, days: int) -> list[tuple[str, str, str]]:
@@ -46,26 +49,21 @@ def generate(customer_ids: Sequence[str], seed: int, end_date: date, days: int) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate demo email events for a customers CSV.")
+    parser = rfm_cli.ArgumentParser(description="Generate demo email events for a customers CSV.")
     parser.add_argument("--customers", required=True, metavar="FILE", help="customers CSV (column customer_id)")
     parser.add_argument("--out", required=True, metavar="FILE", help="email events CSV to write")
     parser.add_argument("--seed", type=int, default=42, help="same seed, same bytes (default 42)")
-    parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 6, 30),
+    parser.add_argument("--end-date", type=rfm_cli.iso_date, default=date(2026, 6, 30),
                         help="last event day, YYYY-MM-DD (default 2026-06-30, the demo's last order day)")
-    parser.add_argument("--days", type=int, default=365, help="days of history before --end-date (default 365)")
+    parser.add_argument("--days", type=rfm_cli.bounded_int(1, 36_500), default=365, help="days of history before --end-date (default 365)")
     args = parser.parse_args(argv)
     try:
         with open(args.customers, newline="", encoding="utf-8") as fh:
             ids = [row["customer_id"] for row in csv.DictReader(fh) if (row.get("customer_id") or "").strip()]
-    except (OSError, KeyError, UnicodeDecodeError) as exc:
-        print(f"error: customers file {args.customers}: cannot read customer_id ({exc})", file=sys.stderr)
-        return 2
-    if args.days < 1:
-        print("error: --days must be at least 1", file=sys.stderr)
-        return 2
+    except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"customers file {args.customers}: cannot read customer_id ({exc})") from None
     rows = generate(ids, args.seed, args.end_date, args.days)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = rfm_cli.writable_file(Path(args.out))
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(("customer_id", "event_type", "occurred_at"))
@@ -75,4 +73,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

@@ -12,7 +12,7 @@ k is searched in --k-min..--k-max (3..7): the elbow of the inertia curve and the
 computed and plotted; the k with the best silhouette is kept unless --k forces one. Clusters are numbered
 1..k by decreasing average monetary. Every random choice uses --seed, so a run is reproducible.
 
-Outputs in --out-dir: k_selection.png and k_selection.csv, clusters.csv (profile of each cluster),
+Outputs in --out (alias --out-dir): k_selection.png and k_selection.csv, clusters.csv (profile of each cluster),
 segments_vs_clusters.csv (cross-tab), customers.csv (cluster of each customer) and summary.json.
 Needs `pip install -r requirements-analysis.txt`.
 """
@@ -30,8 +30,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rfm_cli  # noqa: E402
 from report import PROJECT_ROOT, UserError, add_database_arguments, database_of, open_marts  # noqa: E402
 
+# The analysis libraries are optional: --help and option errors work without them, a run says what is missing.
+MISSING_LIBRARY: str | None = None
 try:
     import matplotlib
 
@@ -44,7 +47,7 @@ try:
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 except ImportError as exc:
-    sys.exit(f"error: {exc.name} is not installed: pip install -r requirements-analysis.txt")
+    MISSING_LIBRARY = exc.name
 
 FEATURES = ("recency_days", "frequency", "monetary", "basket")  # basket: average order value, monetary / frequency
 SKEW_THRESHOLD = 1.0
@@ -150,17 +153,17 @@ def plot(trials: Sequence[Trial], elbow_k: int, chosen_k: int, logged: Sequence[
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = rfm_cli.ArgumentParser(
         description="k-means clusters of the scored customers (standardised recency, frequency, monetary and "
         "average basket, skewed ones log-transformed), k chosen by elbow and silhouette, compared with the RFM "
         "segments (cross-tab and adjusted Rand index)."
     )
-    parser.add_argument("--out-dir", type=Path, default=PROJECT_ROOT / "target" / "kmeans",
+    parser.add_argument("--out", "--out-dir", dest="out", type=Path, default=PROJECT_ROOT / "target" / "kmeans",
                         help="folder for the plot and CSV/JSON outputs (default: %(default)s)")
-    parser.add_argument("--k-min", type=int, default=3, help="smallest k tried (default: 3)")
-    parser.add_argument("--k-max", type=int, default=7, help="largest k tried (default: 7)")
-    parser.add_argument("--k", type=int, help="use this k instead of the best silhouette (must be in the range)")
-    parser.add_argument("--seed", type=int, default=42, help="random_state of k-means and the silhouette sample")
+    parser.add_argument("--k-min", type=rfm_cli.bounded_int(2, 100), default=3, help="smallest k tried (default: 3)")
+    parser.add_argument("--k-max", type=rfm_cli.bounded_int(2, 100), default=7, help="largest k tried (default: 7)")
+    parser.add_argument("--k", type=rfm_cli.bounded_int(2, 100), help="use this k instead of the best silhouette (must be in the range)")
+    parser.add_argument("--seed", type=rfm_cli.bounded_int(0, 2**32 - 1), default=42, help="random_state of k-means and the silhouette sample")
     add_database_arguments(parser)
     args = parser.parse_args(argv)
     if not 2 <= args.k_min < args.k_max:
@@ -172,16 +175,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        database, schema = database_of(args)
-        customers = load(database, schema)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if MISSING_LIBRARY:
+        raise UserError(f"{MISSING_LIBRARY} is not installed: pip install -r requirements-analysis.txt")
+    database, schema = database_of(args)
+    customers = load(database, schema)
     n = len(customers.ids)
     if n <= args.k_max:
-        print(f"error: {n} scored customers: too few for k up to {args.k_max}", file=sys.stderr)
-        return 2
+        raise UserError(f"{n} scored customers: too few for k up to {args.k_max}")
     progress(f"loaded {n:,} scored customers from {database}")
     matrix, logged = prepare(customers.values)
     progress(f"log-transformed (skewness > {SKEW_THRESHOLD}): {', '.join(logged) or 'none'}; all standardised")
@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ari = float(adjusted_rand_score(customers.segments, labels))
     progress(f"elbow at k = {elbow_k}; kept k = {best} ({'--k' if args.k else 'best silhouette'}); ARI {ari:.4f}")
 
-    out = args.out_dir
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     plot(trials, elbow_k, best, logged, out / "k_selection.png")
     write_csv(out / "k_selection.csv", ("k", "inertia", "silhouette"),
@@ -236,4 +236,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

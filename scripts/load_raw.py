@@ -40,7 +40,9 @@ import duckdb
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _profile import ProfileError, resolve_target  # noqa: E402
+import rfm_cli  # noqa: E402
+from rfm_cli import UserError  # noqa: E402
+from rfm_cli.profile import resolve_target  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,19 @@ KNOWN_CAUSES: tuple[tuple[str, str], ...] = (
     (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}"),
     (r"unterminated quote", "value with an unterminated quote"),
     (r"not a GZIP stream", "not a valid gzip file"),
-    (r"too small to be a Parquet file|No magic bytes", "not a valid Parquet file"),
+    (r"too small to be a Parquet file|No magic bytes|Footer length error", "not a valid Parquet file"),
+    (r"Maximum line size of (\d+) bytes exceeded", "a record longer than {0} bytes (the limit)"),
 )
+# Longest line a CSV file may hold, in bytes: checked on every line before DuckDB reads the file, because
+# DuckDB silently drops a last line much longer than its own limit (which is set to the same value).
+MAX_LINE_BYTES = 1_048_576
+# A DuckDB database file has these bytes at offset 8 (its header); anything else is not one.
+DUCKDB_MAGIC = b"DUCK"
 
 
 # PostgreSQL COPY text format: a tab between values, \N for null, and these characters escaped.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 COPY_BATCH_ROWS = 10_000
-
-
-class UserError(Exception):
-    """Printed as one `error: ...` line, exit code 2."""
 
 
 def quote_ident(name: str) -> str:
@@ -175,6 +179,19 @@ def read_column_map(path_arg: str) -> ColumnMap:
     return column_map
 
 
+def check_duckdb_file(path: Path) -> None:
+    """A target file that exists must be a DuckDB database: DuckDB would attach a CSV file and write nothing."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(12)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UserError(f"cannot open DuckDB database {path}: {exc.strerror or exc}") from None
+    if header[8:12] != DUCKDB_MAGIC:
+        raise UserError(f"{path} is not a DuckDB database (check RFM_DUCKDB_PATH or the profile's path)")
+
+
 def parse_delimiter(value: str) -> str:
     value = {"\\t": "\t", "tab": "\t"}.get(value, value)
     if len(value) != 1:
@@ -225,10 +242,40 @@ class Loader:
         path = Path(path_arg)
         if not path.name.lower().endswith((".csv", ".csv.gz", ".parquet")):
             raise UserError(f"{label}: unsupported extension (expected .csv, .csv.gz or .parquet)")
-        if not path.is_file():
-            raise UserError(f"{label}: no such file")
-        if path.stat().st_size == 0:
-            raise UserError(f"{label}: file is empty")
+        try:
+            if not path.is_file():
+                raise UserError(f"{label}: no such file")
+            if path.stat().st_size == 0:
+                raise UserError(f"{label}: file is empty")
+        except OSError as exc:  # a name too long for the file system, say
+            raise UserError(f"{label}: cannot read ({exc.strerror or exc})") from None
+
+    @staticmethod
+    def check_line_lengths(label: str, path: Path) -> None:
+        """Every line of a CSV file at most MAX_LINE_BYTES long, else a UserError naming the first longer one.
+
+        Reads the file in chunks of that size: a longer line holds no line break for a whole chunk, so
+        only the line that runs across chunk edges needs counting."""
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        line, current = 1, 0  # line number and length so far of the line being read
+        try:
+            with opener(path, "rb") as file:
+                while chunk := file.read(MAX_LINE_BYTES):
+                    first = chunk.find(b"\n")
+                    if current + (len(chunk) if first < 0 else first) > MAX_LINE_BYTES:
+                        break
+                    if first >= 0:
+                        line += chunk.count(b"\n")
+                        current = len(chunk) - 1 - chunk.rfind(b"\n")
+                    else:
+                        current += len(chunk)
+                else:
+                    return
+        except (gzip.BadGzipFile, EOFError):
+            raise UserError(f"{label}: not a valid gzip file") from None
+        except OSError as exc:
+            raise UserError(f"{label}: cannot read ({exc.strerror or exc})") from None
+        raise UserError(f"{label}, line {line}: longer than {MAX_LINE_BYTES:,} bytes (the limit); is it a CSV file?")
 
     def stage(self, spec: TableSpec, path_arg: str) -> int:
         """Read one file fully into table stage_<name>; return its row count."""
@@ -239,6 +286,7 @@ class Loader:
             found = [(str(name), str(typ)) for name, typ, *_ in self._run(label, f"DESCRIBE SELECT * FROM {source}", params)]
             exprs = [(name, text_expr(name, typ)) for name, typ in found]
         else:
+            self.check_line_lengths(label, path)
             delimiter, header_line, names = self._csv_header(label, path)
             if not any(n.strip().lower() == self.file_column(spec, spec.columns[0]) for n in names):
                 self._check_delimiter(label, header_line, delimiter)
@@ -248,7 +296,8 @@ class Loader:
             struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
             source = (
                 f"read_csv(?, auto_detect = false, header = true, columns = {{{struct}}}, delim = ?,"
-                " quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')"
+                " quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8',"
+                f" max_line_size = {MAX_LINE_BYTES})"
             )
             params = [str(path), delimiter]
             exprs = [(name, f"c{i}") for i, name in enumerate(names)]
@@ -309,9 +358,11 @@ class Loader:
             raise UserError(f"{label}: looks like {best!r}-delimited, not {used!r}; pass --delimiter {best!r}")
 
     def _run(self, label: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        # A corrupt Parquet file raises DuckDB's base error class: only reading a file can raise it here.
+        file_errors = (duckdb.Error,) if "read_parquet" in sql else FILE_ERRORS
         try:
             return self.con.execute(sql, params).fetchall()
-        except FILE_ERRORS as exc:
+        except file_errors as exc:
             line, cause = duckdb_cause(exc)
             where = f"{label}, line {line}" if line is not None else label
             raise UserError(f"{where}: {cause}") from None
@@ -319,6 +370,7 @@ class Loader:
     def replace_raw_duckdb(self, target: dict[str, Any], schema: str) -> None:
         """Write the raw tables in one transaction of the target database."""
         database = target["path"]
+        check_duckdb_file(Path(database))
         try:
             self.con.execute("ATTACH ? AS rfm_target", [database])
         except FILE_ERRORS + (duckdb.ResourceInUseException, duckdb.PermissionException) as exc:
@@ -458,8 +510,15 @@ REPLACERS: dict[str, Callable[[Loader, dict[str, Any], str], None]] = {
 }
 
 
+def schema_name(value: str) -> str:
+    """The raw schema: a plain identifier, like var rfm_raw_schema (macros/rfm_vars.sql) that reads it."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
+        raise argparse.ArgumentTypeError(f"must be a schema name (letters, digits and _, at most 63), got {value!r}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = rfm_cli.ArgumentParser(
         description="Load orders and customers files (.csv, .csv.gz, .parquet) into the raw schema of the "
         "dbt target, every column as text. Both files are validated before anything is replaced."
     )
@@ -479,38 +538,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="YAML file whose rfm_column_map gives, per table, the files' names of contract columns"
         " (orders: {order_id: id}); the same file can be passed to dbt as --vars",
     )
-    parser.add_argument("--target", help="dbt target (default: the profile's target)")
-    parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
-    parser.add_argument("--schema", default="raw", help="schema of the raw tables (default: raw)")
+    rfm_cli.add_target_options(parser)
+    parser.add_argument("--schema", default="raw", type=schema_name, help="schema of the raw tables (default: raw)")
     parser.add_argument("--delimiter", type=parse_delimiter, help="CSV delimiter (default: sniffed); '\\t' for tab")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    target = resolve_target(args.profiles_dir, args.target)
+    settings = {k: str(v) for k, v in target.get("settings", {}).items()}
     try:
-        target = resolve_target(args.profiles_dir, args.target)
-        settings = {k: str(v) for k, v in target.get("settings", {}).items()}
-        try:
-            con = duckdb.connect(":memory:", config=settings)
-        except duckdb.Error as exc:
-            raise UserError(f"target '{target['target_name']}': bad DuckDB settings: {duckdb_cause(exc)[1]}") from None
-        try:
-            files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
-            if args.email_events is not None:
-                files += ((EMAIL_EVENTS, args.email_events),)
-            specs = tuple(spec for spec, _ in files)
-            column_map = read_column_map(args.column_map) if args.column_map else None
-            loader = Loader(con, args.delimiter, specs, args.append, column_map)
-            for spec, path in files:
-                loader.precheck(spec, path)
-            counts = {spec.name: loader.stage(spec, path) for spec, path in files}
-            REPLACERS[target["type"]](loader, target, args.schema)
-        finally:
-            con.close()
-    except (UserError, ProfileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        con = duckdb.connect(":memory:", config=settings)
+    except duckdb.Error as exc:
+        raise UserError(f"target '{target['target_name']}': bad DuckDB settings: {duckdb_cause(exc)[1]}") from None
+    try:
+        files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
+        if args.email_events is not None:
+            files += ((EMAIL_EVENTS, args.email_events),)
+        specs = tuple(spec for spec, _ in files)
+        column_map = read_column_map(args.column_map) if args.column_map else None
+        loader = Loader(con, args.delimiter, specs, args.append, column_map)
+        for spec, path in files:
+            loader.precheck(spec, path)
+        counts = {spec.name: loader.stage(spec, path) for spec, path in files}
+        REPLACERS[target["type"]](loader, target, args.schema)
+    finally:
+        con.close()
     print(
         f"{'appended' if args.append else 'loaded'} {counts['orders']} rows {'to' if args.append else 'into'}"
         f" {args.schema}.orders and {counts['customers']} rows into "
@@ -522,4 +576,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rfm_cli.run(main)

@@ -143,3 +143,19 @@
         when lower({{ expr }}) in ('false', 'f', 'no', 'n', '0') then false
     end
 {%- endmacro %}
+
+{% macro rfm_normalize_email(expr) -%}
+    {#- The one email normalisation (docs/rules.md section 2), identical on every engine because it is one
+        translate() and lower(): full-width ASCII forms (U+FF01-FF5E, except the apostrophe and the
+        backslash, which string literals treat specially) become ASCII; whitespace and invisible characters
+        anywhere are removed (an address holds none: NBSP, U+2000-200D, ideographic space, BOM, tab, line
+        breaks; chr() for the ASCII controls, chr(133) is U+0085); then lower-case; empty as null. -#}
+    nullif(
+        lower(translate(
+            {{ dbt.cast(expr, api.Column.translate_type('string')) }},
+            '！＂＃＄％＆（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～' || '             ​‌‍    ⁠　﻿᠎' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(133) || ' ',
+            '!"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~'
+        )),
+        ''
+    )
+{%- endmacro %}

@@ -8,6 +8,13 @@ customers as (
 
 ),
 
+raw_customers as (
+
+    -- every raw record, rejected ones included: a refusal counts wherever it was written
+    select * from {{ ref('stg_raw__customers') }}
+
+),
+
 customer_ids as (
 
     select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
@@ -26,17 +33,24 @@ merged_away_ids as (
 
 ),
 
-merged_away_consent as (
+merged_away_counts as (
 
     select
-        merged_away_ids.merged_into_customer_id as customer_id,
-        count(*) as merged_away_count,
-        max(case when customers.accepts_marketing = false then 1 else 0 end) as has_refused_marketing
+        merged_into_customer_id as customer_id,
+        count(*) as merged_away_count
 
     from merged_away_ids
-    inner join customers
-        on merged_away_ids.customer_id = customers.customer_id
-    group by merged_away_ids.merged_into_customer_id
+    group by merged_into_customer_id
+
+),
+
+refused_emails as (
+
+    -- consent is a suppression rule: an address refused by any raw record, accepted or rejected (a
+    -- conflicting duplicate, an unparseable date), is refused for every customer holding it
+    select distinct email
+    from raw_customers
+    where accepts_marketing = false and email is not null
 
 ),
 
@@ -58,16 +72,18 @@ final as (
         survivors.first_name,
         survivors.created_at,
         survivors.country,
-        -- a merge never widens consent: one refusal among the merged records wins (the survivor's own
-        -- refusal is its own value already)
-        case when merged_away_consent.has_refused_marketing = 1 then false else survivors.accepts_marketing end
+        -- a merge never widens consent: the merged records share the survivor's address, so one refusal
+        -- among them (or on any rejected record of the address) wins
+        case when refused_emails.email is not null then false else survivors.accepts_marketing end
             as accepts_marketing,
         -- the survivor itself and the records merged into it
-        1 + coalesce(merged_away_consent.merged_away_count, 0) as merged_record_count
+        1 + coalesce(merged_away_counts.merged_away_count, 0) as merged_record_count
 
     from survivors
-    left join merged_away_consent
-        on survivors.customer_id = merged_away_consent.customer_id
+    left join merged_away_counts
+        on survivors.customer_id = merged_away_counts.customer_id
+    left join refused_emails
+        on survivors.email = refused_emails.email
 
 )
 

@@ -173,9 +173,11 @@ checked as (
         ids_counted.load_id,
         ids_counted.refund_of_order_id is not null as is_refund,
         coalesce(order_statuses.is_purchase, ids_counted.status is null) as is_purchase_status,
+        -- widened before the product: a large amount (rejected as absurd below) times a rate would
+        -- overflow an 18-digit product on DuckDB and stop the build
         cast(
             round(
-                ids_counted.order_total
+                cast(ids_counted.order_total as decimal(38, 2))
                 * case
                     when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
                     else currency_rates.rate_to_base

@@ -34,6 +34,7 @@ TODAY = date(2026, 11, 25)
 DEMO_SEED = 42
 # dbt-duckdb names the catalog after the file stem and views reference it, so clones keep this name.
 DB_FILE = "rfm.duckdb"
+PUBLISHED_FILE = "rfm_marts.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
 # The columns of customer_rfm that the oracle predicts.
@@ -130,6 +131,11 @@ class Workspace:
             expect_ok,
         )
 
+    @property
+    def published_path(self) -> Path:
+        """The marts' published copy (docs/bi.md): the profile's default, beside the database."""
+        return self.root / PUBLISHED_FILE
+
     def query(self, sql: str) -> list[tuple]:
         """Run SQL on the workspace's DuckDB file, read-only, closing it so dbt can write again."""
         with duckdb.connect(str(self.db_path), read_only=True) as con:
@@ -145,11 +151,13 @@ class Workspace:
         """A new workspace starting from a copy of this one's database (raw data, seeds and models)."""
         ws = Workspace(root)
         shutil.copyfile(self.db_path, ws.db_path)
+        if self.published_path.exists():
+            shutil.copyfile(self.published_path, ws.published_path)
         return ws
 
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
-                 "tests/fixtures", "analyses")
+                 "tests/fixtures", "analyses", "scripts/rfm_publish.py", "scripts/rfm_cli")
 
 
 def copy_project(dest: Path) -> Path:
@@ -160,6 +168,7 @@ def copy_project(dest: Path) -> Path:
         if source.is_dir():
             shutil.copytree(source, dest / part)
         elif source.exists():
+            (dest / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest / part)
     return dest
 

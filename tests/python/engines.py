@@ -20,7 +20,7 @@ import pytest
 from conftest import PROJECT_DIR, Workspace
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-from _profile import resolve_target  # noqa: E402
+from rfm_cli.profile import resolve_target  # noqa: E402
 
 ENGINES = [name.strip() for name in os.environ.get("RFM_TEST_ENGINES", "duckdb").split(",") if name.strip()]
 OTHER_ENGINES = [name for name in ENGINES if name != "duckdb"]

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 
 Row = dict[str, str | None]
@@ -32,12 +32,26 @@ _TRIMMED = " \t\n\r"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 _CENT = Decimal("0.01")
+# Email (§2): whitespace and invisible characters removed anywhere, full-width ASCII forms (but the
+# apostrophe and the backslash) as ASCII, then lower case.
+_EMAIL_DROPPED = (" \t\n\v\f\r\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200E)))
+                  + "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff\u180e")
+_EMAIL_MAP: dict[int, int | None] = {
+    **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if c not in (0xFF07, 0xFF3C)},
+    **{ord(c): None for c in _EMAIL_DROPPED},
+}
+
+
+def normalise_email(value: str | None) -> str | None:
+    return (value.translate(_EMAIL_MAP).lower() or None) if value is not None else None
+
+
 # Per column, the case normalisation of section 2 (applied after trimming).
-_CASE: dict[str, Callable[[str], str]] = {
+_CASE: dict[str, Callable[[str], str | None]] = {
     "status": str.lower,
     "currency": str.upper,
     "country": str.upper,
-    "email": str.lower,
+    "email": normalise_email,
     "concern": str.lower,
 }
 
@@ -73,7 +87,8 @@ def parse_amount(value: str | None) -> Decimal | None:
     """`[+-]digits[.[digits]]` or `[+-].digits`, rounded to cents half away from zero (ROUND_HALF_UP)."""
     if value is None or _NUMBER_RE.fullmatch(value) is None:
         return None
-    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+    with localcontext(prec=len(value) + 3):  # exact for any length: the default 28 digits would raise
+        return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_bool(value: str | None) -> bool | None:
@@ -263,7 +278,13 @@ def expected_rejects(
 # -------------------------------------------------------------------------------------- merge by email (§4)
 
 
-def _merge_customers(customers: list[Customer]) -> tuple[dict[str, str], dict[str, Customer]]:
+def refused_emails(customers: Iterable[Row]) -> set[str]:
+    """Addresses that any raw customer record refused marketing for, rejected records included (§4)."""
+    rows = [normalise(r, CUSTOMER_COLUMNS) for r in customers]
+    return {r["email"] for r in rows if r["email"] is not None and parse_bool(r["accepts_marketing"]) is False}
+
+
+def _merge_customers(customers: list[Customer], refused: set[str]) -> tuple[dict[str, str], dict[str, Customer]]:
     """(customer_id -> survivor id, survivor id -> merged customer)."""
     groups: dict[str, list[Customer]] = defaultdict(list)
     for c in customers:
@@ -275,8 +296,9 @@ def _merge_customers(customers: list[Customer]) -> tuple[dict[str, str], dict[st
         # Earliest created_at first, null counts as latest, ties: smallest customer_id (code-point order =
         # UTF-8 byte order, like DuckDB's default binary collation).
         survivor = min(members, key=lambda c: (c.created_at is None, c.created_at or datetime.min, c.customer_id))
-        # Consent is never widened: any explicit false wins, otherwise the survivor's own value (true or null).
-        consent = False if any(c.accepts_marketing is False for c in members) else survivor.accepts_marketing
+        # Consent is a suppression rule: a refused address is refused (the members share it, so a refusal
+        # among them counts too); otherwise the survivor's own value (true, false or null).
+        consent = False if survivor.email in refused else survivor.accepts_marketing
         merged[survivor.customer_id] = Customer(
             survivor.customer_id, survivor.email, survivor.first_name, survivor.created_at, survivor.country, consent
         )
@@ -336,7 +358,8 @@ def expected_customer_rfm(
     """
     seeds = Seeds.load(seeds_dir)
     accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency)
-    id_map, merged = _merge_customers(_check_customers(customers)[0])
+    customers = list(customers)
+    id_map, merged = _merge_customers(_check_customers(customers)[0], refused_emails(customers))
 
     def is_purchase_status(o: Order) -> bool:
         return o.status is None or seeds.statuses[o.status]

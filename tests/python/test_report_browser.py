@@ -94,19 +94,25 @@ def test_screenshot_is_a_full_png(demo_build: Workspace, page: Path, tmp_path: P
     assert len(data) > 100_000
 
 
-def test_migration_matrix_shows_the_latest_period(demo_build: Workspace, tmp_path: Path) -> None:
+def report_after(sql: str, demo_build: Workspace, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """The report (stdout, HTML) of a clone of the demo database once `sql` changed it."""
     ws = demo_build.clone(tmp_path / "ws")
     with duckdb.connect(str(ws.db_path)) as con:
-        con.execute(
-            "create or replace table main.rfm_segment_migration as "
-            "select cast(period as date) as period_start_date, from_segment_code, to_segment_code, customers "
-            "from (values ('2026-05-01', 'loyal', 'loyal', 999), ('2026-06-01', 'loyal', 'champions', 12), "
-            "('2026-06-01', 'loyal', 'loyal', 150), ('2026-06-01', 'champions', 'gone', 3), "
-            "('2026-06-01', null, 'new_customer', 7)) as t(period, from_segment_code, to_segment_code, customers)"
-        )
-    out = tmp_path / "with_migration.html"
+        con.execute(sql)
+    out = tmp_path / "edited.html"
     proc = run_report(ws, out, "--database", str(ws.db_path))
-    html = out.read_text(encoding="utf-8")
+    return proc, out.read_text(encoding="utf-8")
+
+
+def test_migration_matrix_shows_the_latest_period(demo_build: Workspace, tmp_path: Path) -> None:
+    proc, html = report_after(
+        "create or replace table main.rfm_segment_migration as "
+        "select cast(period as date) as period_start_date, from_segment_code, to_segment_code, customers "
+        "from (values ('2026-05-01', 'loyal', 'loyal', 999), ('2026-06-01', 'loyal', 'champions', 12), "
+        "('2026-06-01', 'loyal', 'loyal', 150), ('2026-06-01', 'champions', 'gone', 3), "
+        "('2026-06-01', null, 'new_customer', 7)) as t(period, from_segment_code, to_segment_code, customers)",
+        demo_build, tmp_path,
+    )
     assert "migration matrix included" in proc.stdout
     assert "Segment migration" in html and "<th>gone</th>" in html  # unknown codes get a row and a column
     assert "<th>(not scored)</th>" in html  # a null code: customers new since the previous scoring
@@ -121,3 +127,14 @@ def test_missing_marts_is_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith("error: ") and "run `dbt build` first" in proc.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_text_from_the_marts_is_escaped(demo_build: Workspace, tmp_path: Path) -> None:
+    """Segment names and actions are analysts' text: the template's autoescaping turns markup into text."""
+    _, html = report_after(
+        "update main.rfm_segment_summary set segment_name = '<script>alert(1)</script>', "
+        "recommended_action = '\"><b onmouseover=alert(2)>' where segment_code = 'champions'",
+        demo_build, tmp_path,
+    )
+    assert EXTERNAL_REFERENCE.findall(html) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&#34;&gt;&lt;b onmouseover=alert(2)&gt;" in html

@@ -14,25 +14,27 @@ messages as (
 
 memberships as (
 
-    -- one row per customer per segmentation, consenting customers with an email only
+    -- one row per customer per segmentation, consenting customers with an email only (any refusal of
+    -- the address made accepts_marketing false; the address is normalised again, the same way as in
+    -- staging, so that an upstream edit cannot split one person into two addresses)
     select
         'lifecycle' as segmentation,
         customer_id,
-        lower(trim(email)) as email,
+        {{ rfm_normalize_email('email') }} as email,
         first_name,
         concern,
         lifecycle_segment_code as segment_code,
         lifecycle_segment_name as segment_name
 
     from customer_segments
-    where accepts_marketing and nullif(trim(email), '') is not null
+    where accepts_marketing and {{ rfm_normalize_email('email') }} is not null
 
     union all
 
     select
         'rfm' as segmentation,
         customer_id,
-        lower(trim(email)) as email,
+        {{ rfm_normalize_email('email') }} as email,
         first_name,
         concern,
         rfm_segment_code as segment_code,
@@ -41,7 +43,7 @@ memberships as (
     from customer_segments
     where
         accepts_marketing
-        and nullif(trim(email), '') is not null
+        and {{ rfm_normalize_email('email') }} is not null
         and rfm_segment_code is not null
 
 ),

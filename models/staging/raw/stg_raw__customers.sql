@@ -13,7 +13,7 @@ cleaned as (
 
     select
         {{ rfm_clean_text(columns['customer_id']) }} as customer_id,
-        lower({{ rfm_clean_text(columns['email']) }}) as email,
+        {{ rfm_normalize_email(columns['email']) }} as email,
         {{ rfm_clean_text(columns['first_name']) }} as first_name,
         {{ rfm_clean_text(columns['created_at']) }} as created_at_text,
         upper({{ rfm_clean_text(columns['country']) }}) as country,
