@@ -11,7 +11,7 @@ customers as (
 raw_customers as (
 
     -- every raw record, rejected ones included: a refusal counts wherever it was written
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('rfm', 'stg_raw__customers') }}
 
 ),
 
