@@ -105,6 +105,10 @@ def run_host_dbt(ws: EngineWorkspace, host: Path, *args: str) -> subprocess.Comp
 def build_host(ws: EngineWorkspace, data: PlatformData, root: Path) -> subprocess.CompletedProcess[str]:
     create_typed_tables(ws, data, "shop")
     host = write_host_project(root)
+    # the publish plugin of the DuckDB profile (docs/bi.md) lives in the package's scripts/ (docs/package.md)
+    profile = ws.root / "profiles" / "profiles.yml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace(
+        "module_paths: [scripts]", f"module_paths: [{host / 'dbt_packages' / 'rfm' / 'scripts'}]"), encoding="utf-8")
     run_host_dbt(ws, host, "deps")
     return run_host_dbt(ws, host, "build")
 
