@@ -211,6 +211,10 @@ ENGINE_SKIPS: dict[tuple[str, str], str] = {
         "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
     ("tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine", "no engine besides DuckDB is up"):
         "the DuckDB run; `scripts/test.sh postgres|spark` runs it with the engine up",
+    ("tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines", "no engine besides DuckDB is up"):
+        "the DuckDB run; `scripts/test.sh postgres` runs the host project route with the engine up",
+    ("tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines", "checked on PostgreSQL"):
+        "Spark: its session admits one dbt process at a time; the host route is checked on PostgreSQL",
     ("tests/python/test_load_raw_engines.py", "no engine besides DuckDB is up"):
         "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
     ("tests/python/test_load_raw_engines.py::test_postgres_failed_load_changes_nothing", "PostgreSQL is not up"):
