@@ -7,7 +7,7 @@ with
 scored as (
 
     -- today's scoring (the other rows are the history's periods)
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
     where period_start_date is null
 
 ),
@@ -15,7 +15,7 @@ scored as (
 segment_map as (
 
     -- the map of the active grid
-    select * from {{ ref('rfm_segment_map') }}
+    select * from {{ rfm_seed('rfm_segment_map') }}
     where score_levels = {{ rfm_score_levels() }}
 
 ),

@@ -6,7 +6,8 @@
 #   bash scripts/test.sh spark       or a local Spark session (scripts/engines/spark.sh): dbt build on the
 #                                    demo data there, then the raw tables and the marts compared with
 #                                    DuckDB's (tests/python/test_load_raw_engines.py, test_cross_engine.py),
-#                                    and a fixed sequence of incremental builds (test_incremental_stateful.py).
+#                                    a fixed sequence of incremental builds (test_incremental_stateful.py)
+#                                    and a host project with this one as a package (test_own_data.py).
 #                                    Installs what is missing.
 #   bash scripts/test.sh duckdb ARGS  only the pytest selection ARGS (e.g. tests/python/test_oracle.py -k demo),
 #                                    after the same dbt build; a selection that runs no test is not a failure.
@@ -52,6 +53,8 @@ if [ "$engine" != duckdb ]; then
         tests/python/test_cross_engine.py tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine \
         "tests/python/test_hostile_input.py::test_no_refused_address_is_ever_an_audience_member" -q -p no:cacheprovider \
         --durations=5
+    RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_own_data.py -k other_engines -q \
+        -p no:cacheprovider
     exit 0
 fi
 

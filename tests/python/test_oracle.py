@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS_DIR, TODAY, DemoData, Workspace
+from conftest import RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
 
 import oracle
 from oracle import Row, expected_customer_rfm, expected_rejects, ntile
@@ -330,9 +330,6 @@ def test_nobody_scored_without_purchases() -> None:
 
 # -------------------------------------------------------------------------------------- end to end vs dbt
 
-RFM_FIELDS = ("customer_id", "as_of_date", "first_order_date", "last_order_date", "recency_days", "frequency",
-              "monetary", "r_score", "f_score", "m_score", "rfm_cell", "segment_code", "segment_name", "email",
-              "first_name", "country", "accepts_marketing", "is_known_customer")
 
 def oracle_rfm(data: DemoData, **kw) -> dict[str, dict]:
     return expected_customer_rfm(oracle.read_orders_csv(data.orders), oracle.read_customers_csv(data.customers),
@@ -340,21 +337,7 @@ def oracle_rfm(data: DemoData, **kw) -> dict[str, dict]:
 
 
 def assert_same_rfm(ws: Workspace, expected: dict[str, dict]) -> None:
-    actual = {r["customer_id"]: r for r in ws.query_dicts(f"select {', '.join(RFM_FIELDS)} from customer_rfm")}
-    assert expected, "the oracle scored nobody: the comparison would be vacuous"
-    problems: list[str] = []
-    if missing := sorted(expected.keys() - actual.keys()):
-        problems.append(f"{len(missing)} customers missing from customer_rfm, e.g. {missing[:5]}")
-    if extra := sorted(actual.keys() - expected.keys()):
-        problems.append(f"{len(extra)} unexpected customers in customer_rfm, e.g. {extra[:5]}")
-    differing = [cid for cid in sorted(expected.keys() & actual.keys()) if actual[cid] != expected[cid]]
-    for cid in differing[:5]:
-        fields = [f"    {f}: dbt={actual[cid][f]!r} oracle={expected[cid][f]!r}"
-                  for f in RFM_FIELDS if actual[cid][f] != expected[cid][f]]
-        problems.append(f"customer {cid!r}:\n" + "\n".join(fields))
-    if differing:
-        problems.append(f"{len(differing)} of {len(expected)} customers differ in total")
-    assert not problems, "\n".join(problems)
+    assert_rfm_rows_match(ws.query_dicts(f"select {', '.join(RFM_FIELDS)} from customer_rfm"), expected)
 
 
 def assert_same_rejects(ws: Workspace, expected_list: list[tuple]) -> None:

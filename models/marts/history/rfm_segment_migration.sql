@@ -2,13 +2,13 @@ with
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 
@@ -30,7 +30,7 @@ arrivals as (
 periods as (
 
     -- empty periods included: everybody scored before one of them is gone
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
     where previous_period_start_date is not null
 
 ),
