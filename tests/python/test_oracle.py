@@ -121,6 +121,25 @@ def test_score_levels_and_segment() -> None:
     assert sorted(r["m_score"] for r in five.values()) == [1, 2, 3, 4, 5]
 
 
+def test_scoring_window_counts_purchases_from_as_of_date_less_the_window() -> None:
+    """§6: with a window, a purchase counts when it is dated on or after as_of_date less the window."""
+    orders = [order("old", "10", "2025-06-30"), order("edge", "10", "2025-07-01"), order("in", "10", "2025-07-02"),
+              order("in", "5", "2026-06-30")]
+    as_of = date(2026, 7, 1)
+    assert sorted(rfm(orders, as_of_date=as_of)) == ["edge", "in", "old"]
+    months = rfm(orders, as_of_date=as_of, scoring_window=(12, "month"))
+    assert sorted(months) == ["edge", "in"] and months["in"]["frequency"] == 2
+    assert sorted(rfm(orders, as_of_date=as_of, scoring_window=(365, "day"))) == ["edge", "in"]  # recency 365
+    assert sorted(rfm(orders, as_of_date=as_of, scoring_window=(364, "day"))) == ["in"]
+
+
+def test_month_steps_stop_at_the_end_of_the_month() -> None:
+    assert oracle.minus(date(2026, 3, 31), 1, "month") == date(2026, 2, 28)
+    assert oracle.minus(date(2024, 3, 31), 13, "month") == date(2023, 2, 28)
+    assert oracle.minus(date(2026, 1, 15), 12, "month") == date(2025, 1, 15)
+    assert oracle.minus(date(2026, 1, 15), 15, "day") == date(2025, 12, 31)
+
+
 # ------------------------------------------------------------------------------------------- rejects (§3)
 
 
