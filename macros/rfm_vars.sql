@@ -190,5 +190,39 @@
     {%- do rfm_engagement_inactivity_days() -%}
     {%- do rfm_replenishment_lead_days() -%}
     {%- do rfm_replenishment_grace_days() -%}
+    {%- do rfm_scoring_window() -%}
     {{ return('') }}
 {% endmacro %}
+
+{% macro rfm_scoring_window() %}
+    {#- Var rfm_scoring_window: none for all history, else {'count': N, 'unit': 'day' or 'month'} from
+        "N days" or "N months" (docs/rules.md section 6). -#}
+    {%- set value = var('rfm_scoring_window', '') | string | trim | lower -%}
+    {%- if value in ('', 'none', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set match = modules.re.match('^([0-9]{1,5}) *(day|days|month|months)$', value) -%}
+    {%- set limits = {'day': 36500, 'month': 1200} -%}
+    {%- set unit = match.group(2).rstrip('s') if match else none -%}
+    {%- if not match or (match.group(1) | int) < 1 or (match.group(1) | int) > limits[unit] -%}
+        {{ exceptions.raise_compiler_error("var rfm_scoring_window must be empty (all history) or a number of days or months, e.g. \"365 days\" or \"12 months\" (1 to 36500 days, 1 to 1200 months), got " ~ '"' ~ value ~ '"') }}
+    {%- endif -%}
+    {{ return({'count': match.group(1) | int, 'unit': unit}) }}
+{% endmacro %}
+
+{% macro rfm_scoring_window_text() %}
+    {#- The window in words ('12 month', or 'all' for all history): for signatures and hashes. -#}
+    {%- set window = rfm_scoring_window() -%}
+    {{ return('all' if window is none else window['count'] ~ ' ' ~ window['unit']) }}
+{% endmacro %}
+
+{% macro rfm_in_scoring_window(date_expr, as_of_date_expr) -%}
+    {#- True when a purchase dated `date_expr` is inside the scoring window ending at `as_of_date_expr` (the
+        start of that day): on or after as_of_date minus the window. -#}
+    {%- set window = rfm_scoring_window() -%}
+    {%- if window is none -%}
+        true
+    {%- else -%}
+        {{ date_expr }} >= cast({{ dbt.dateadd(window['unit'], -window['count'], as_of_date_expr) }} as date)
+    {%- endif -%}
+{%- endmacro %}

@@ -70,12 +70,13 @@ def read_members(target: dict[str, Any], segmentation: str) -> list[Member]:
 
         table = '"' + schema.replace('"', '""') + '".audience_members'
         try:
-            with duckdb.connect(target["path"], read_only=True) as con:
+            # The published copy (docs/bi.md): never blocks, nor is blocked by, a running `dbt build`.
+            with duckdb.connect(target["published_path"], read_only=True) as con:
                 rows = con.execute(query.format(table=table, param="?"), [segmentation]).fetchall()
         except duckdb.CatalogException:
-            raise UserError(f"no table {schema}.audience_members in {target['location']}: run dbt build first") from None
+            raise UserError(f"no table {schema}.audience_members in {target['published_path']}: run dbt build first") from None
         except duckdb.Error as exc:
-            raise UserError(f"cannot read {target['location']}: {str(exc).strip().splitlines()[0]}") from None
+            raise UserError(f"cannot read {target['published_path']}: {str(exc).strip().splitlines()[0]}") from None
     elif target["type"] == "postgres":
         try:
             import psycopg2

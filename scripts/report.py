@@ -16,20 +16,22 @@ import argparse
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
 from rfm_cli import PROJECT_ROOT, UserError  # noqa: E402
 
 DEFAULT_OUT = PROJECT_ROOT / "target" / "rfm_report.html"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "rfm_report.html.j2"
 MARTS = ("customer_rfm", "rfm_segment_summary", "rfm_segment_map", "data_quality_summary")
 MIGRATION_TABLE = "rfm_segment_migration"
 MIGRATION_COLUMNS = ("from_segment_code", "to_segment_code", "customers")
@@ -44,12 +46,6 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
 )
 
-# One colour per segment, in display order (best first): greens for the engaged, warm colours for the
-# slipping, grey for the lost. Cycled if the seed ever holds more segments.
-SEGMENT_COLOURS = (
-    "#1b7837", "#3f9f4f", "#8cc97e", "#1f8a8a", "#5ab4d6", "#e3b448",
-    "#f08a3c", "#d7452f", "#8e6bbf", "#8c8c8c", "#a3136f",
-)
 HEAT_LOW, HEAT_HIGH = (244, 248, 251), (8, 69, 148)
 
 Row = dict[str, Any]
@@ -114,9 +110,12 @@ def load(database: Path, schema: str) -> ReportData:
     with open_marts(database, schema, MARTS) as con:
         summary = fetch(con, "select * from rfm_segment_summary order by display_order, segment_code")
         segments = [
-            Segment(row["segment_code"], row["segment_name"], SEGMENT_COLOURS[i % len(SEGMENT_COLOURS)], row)
-            for i, row in enumerate(summary)
+            # the segment's own colour (seeds/rfm_segments.csv); the template escapes it like every value
+            Segment(row["segment_code"], row["segment_name"], row["colour"], row)
+            for row in summary
         ]
+        # the grid the customers were scored on (the default one when nobody is)
+        levels = fetch(con, "select coalesce(max(score_levels), 4) as levels from customer_rfm")[0]["levels"]
         cells = fetch(
             con,
             """
@@ -125,8 +124,10 @@ def load(database: Path, schema: str) -> ReportData:
             left join customer_rfm as customers
                 on map.r_score = customers.r_score and map.f_score = customers.f_score
                 and map.m_score = customers.m_score
+            where map.score_levels = ?
             group by all
             """,
+            (levels,),
         )
         as_of_date = fetch(con, "select max(as_of_date) as as_of_date from customer_rfm")[0]["as_of_date"]
         quality = fetch(con, "select * from data_quality_summary order by source desc")
@@ -152,7 +153,7 @@ def load(database: Path, schema: str) -> ReportData:
             )
     return ReportData(
         as_of_date=as_of_date,
-        levels=max((c["r_score"] for c in cells), default=0),
+        levels=levels,
         segments=segments,
         cells={(c["r_score"], c["f_score"], c["m_score"]): (c["segment_code"], c["customers"]) for c in cells},
         quality=quality,
@@ -179,39 +180,12 @@ def heat(share: float) -> tuple[str, str]:
     return "#{:02x}{:02x}{:02x}".format(*rgb), "#ffffff" if share > 0.5 else "#1f2933"
 
 
-def text(x: float, y: float, content: str, **attrs: Any) -> str:
-    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{escape(str(v))}"' for k, v in attrs.items())
-    return f'<text x="{x:g}" y="{y:g}"{extra}>{escape(content)}</text>'
+# ---------------------------------------------------------------- view (what the template draws)
 
 
-def svg(width: float, height: float, label: str, body: Iterable[str]) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
-        f'viewBox="0 0 {width:g} {height:g}" role="img" aria-label="{escape(label)}">{"".join(body)}</svg>'
-    )
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: range) -> str:
-    """An HTML table of already-escaped cells; the `numeric` columns are right-aligned."""
-    def row(cells: Sequence[str], tag: str) -> str:
-        return "<tr>" + "".join(
-            f'<{tag}{" class=num" if i in numeric else ""}>{cell}</{tag}>' for i, cell in enumerate(cells)
-        ) + "</tr>"
-    body = "".join(row(cells, "td") for cells in rows)
-    return f"<table><thead>{row([escape(h) for h in headers], 'th')}</thead><tbody>{body}</tbody></table>"
-
-
-def chip(segment: Segment) -> str:
-    return f'<span class="chip" style="background:{segment.colour}"></span>{escape(segment.name)}'
-
-
-# ---------------------------------------------------------------- sections
-
-
-def grid_panel(data: ReportData, m: int, by_code: dict[str, Segment], peak: int) -> str:
+def grid_panel(data: ReportData, m: int, by_code: dict[str, Segment], peak: int) -> dict[str, Any]:
     """The R x F grid at one M score: heat by customers, a thick line wherever the segment changes."""
     n, cell_w, cell_h, left, top = data.levels, 104, 58, 30, 30
-    width, height = left + n * cell_w + 2, top + n * cell_h + 34
 
     def x(f: int) -> int:
         return left + (f - 1) * cell_w
@@ -222,30 +196,18 @@ def grid_panel(data: ReportData, m: int, by_code: dict[str, Segment], peak: int)
     def cell(r: int, f: int) -> tuple[str | None, int]:  # (segment code, customers); a cell the map lacks is empty
         return data.cells.get((r, f, m), (None, 0))
 
-    spend = "highest" if m == n else "lowest" if m == 1 else None
-    title = f"M = {m}" + (f" · {spend} spend" if spend else "")
-    parts = [text(left, 18, title, class_="panel-title"), text(left - 8, 18, "R", class_="axis", text_anchor="end")]
+    cells = []
     for r in range(1, n + 1):
-        parts.append(text(left - 8, y(r) + cell_h / 2 + 4, str(r), class_="axis", text_anchor="end"))
         for f in range(1, n + 1):
             seg_code, customers = cell(r, f)
             segment = by_code.get(seg_code or "")
             name = segment.name if segment else (seg_code or "unmapped")
             # Square-root scale: one crowded cell (Champions, typically) would otherwise wash out all others.
             fill, ink = heat((customers / peak) ** 0.5 if peak else 0.0)
-            parts.append(
-                f'<g><title>{escape(f"R{r} F{f} M{m}: {name}, {customers:,} customers")}</title>'
-                f'<rect x="{x(f)}" y="{y(r)}" width="{cell_w}" height="{cell_h}" fill="{fill}"/>'
-                f'<rect x="{x(f)}" y="{y(r)}" width="{cell_w}" height="5" '
-                f'fill="{segment.colour if segment else "#000"}"/>'
-                + text(x(f) + cell_w / 2, y(r) + 30, f"{customers:,}", class_="cell-count", fill=ink)
-                + text(x(f) + cell_w / 2, y(r) + 47, name, class_="cell-label", fill=ink)
-                + "</g>"
-            )
-    for f in range(1, n + 1):
-        parts.append(text(x(f) + cell_w / 2, top + n * cell_h + 16, str(f), class_="axis", text_anchor="middle"))
-    parts.append(text(left + n * cell_w / 2, top + n * cell_h + 31, "F score →", class_="axis", text_anchor="middle"))
-    # Segment boundaries: between horizontal and vertical neighbours of different segments, plus the frame.
+            cells.append({"x": x(f), "y": y(r), "fill": fill, "ink": ink, "name": name, "count": f"{customers:,}",
+                          "strip": segment.colour if segment else "#000",
+                          "title": f"R{r} F{f} M{m}: {name}, {customers:,} customers"})
+    # Segment boundaries: between horizontal and vertical neighbours of different segments.
     lines = [
         (x(f + 1), y(r), x(f + 1), y(r) + cell_h)
         for r in range(1, n + 1) for f in range(1, n) if cell(r, f)[0] != cell(r, f + 1)[0]
@@ -253,201 +215,118 @@ def grid_panel(data: ReportData, m: int, by_code: dict[str, Segment], peak: int)
         (x(f), y(r - 1), x(f) + cell_w, y(r - 1))
         for r in range(2, n + 1) for f in range(1, n + 1) if cell(r, f)[0] != cell(r - 1, f)[0]
     ]
-    parts.extend(f'<line x1="{a}" y1="{b}" x2="{c}" y2="{d}" class="boundary"/>' for a, b, c, d in lines)
-    parts.append(f'<rect x="{left}" y="{top}" width="{n * cell_w}" height="{n * cell_h}" class="frame"/>')
-    return svg(width, height, f"RFM grid at M = {m}", parts)
+    spend = "highest" if m == n else "lowest" if m == 1 else None
+    return {
+        "m": m, "title": f"M = {m}" + (f" · {spend} spend" if spend else ""),
+        "width": left + n * cell_w + 2, "height": top + n * cell_h + 34, "left": left, "top": top,
+        "cell_w": cell_w, "cell_h": cell_h, "grid_w": n * cell_w, "grid_h": n * cell_h,
+        "rows": [(r, y(r) + cell_h / 2 + 4) for r in range(1, n + 1)],
+        "columns": [(f, x(f) + cell_w / 2) for f in range(1, n + 1)],
+        "cells": cells, "lines": lines,
+    }
 
 
-def grid_section(data: ReportData) -> str:
-    by_code = {s.code: s for s in data.segments}
-    peak = max((customers for _, customers in data.cells.values()), default=0)
-    panels = "".join(grid_panel(data, m, by_code, peak) for m in range(data.levels, 0, -1))
-    n = data.levels
-    return (
-        "<section><h2>The RFM grid</h2>"
-        f"<p class=note>Customers per cell, one panel per monetary score M; rows are the recency score R "
-        f"({n} = bought most recently, on top), columns the frequency score F ({n} = bought most often, right). "
-        "The darker the cell, the more customers (square-root scale). Thick lines separate segments; the strip "
-        "on top of each cell is the segment's colour. Hover a cell for its figures.</p>"
-        f"<div class=panels>{panels}</div></section>"
-    )
-
-
-def bars_section(data: ReportData) -> str:
+def bars(data: ReportData) -> dict[str, Any]:
+    """Segment sizes and revenue shares: two bars per segment, scaled to the largest share."""
     label_w, bar_w, row_h, top = 170, 520, 44, 10
     peak = max(
         (float(s.row[k] or 0) for s in data.segments for k in ("customer_share", "revenue_share")), default=0.0
     ) or 1.0
-    parts: list[str] = []
+    rows = []
     for i, segment in enumerate(data.segments):
         y0 = top + i * row_h
-        parts.append(text(label_w - 10, y0 + 19, segment.name, class_="bar-label", text_anchor="end"))
-        bars = (
+        figures = (
             ("customer_share", "#9aa5b1", f"{num(segment.row['customers'])} customers"),
             ("revenue_share", segment.colour, f"{num(segment.row['revenue'], 2)} revenue"),
         )
-        for j, (key, colour, figure) in enumerate(bars):
-            share = float(segment.row[key] or 0)
-            length = bar_w * share / peak
-            by = y0 + 4 + j * 16
-            parts.append(f'<rect x="{label_w}" y="{by}" width="{length:.1f}" height="14" fill="{colour}"/>')
-            value = f"{pct(segment.row[key])} · {figure}"
-            parts.append(text(label_w + length + 6, by + 11, value, class_="bar-value"))
-    height = top + len(data.segments) * row_h
-    legend = (
-        '<p class=legend><span class="chip" style="background:#9aa5b1"></span>share of customers '
-        '<span class="chip" style="background:#3f9f4f"></span>share of revenue (in the segment\'s colour)</p>'
-    )
-    chart = svg(label_w + bar_w + 240, height, "Segment sizes and revenue shares", parts)
-    return f"<section><h2>Segment sizes and revenue shares</h2>{legend}{chart}</section>"
+        rows.append({"name": segment.name, "y": y0 + 19, "bars": [
+            {"y": y0 + 4 + j * 16, "length": bar_w * float(segment.row[key] or 0) / peak, "colour": colour,
+             "value": f"{pct(segment.row[key])} · {figure}"}
+            for j, (key, colour, figure) in enumerate(figures)
+        ]})
+    return {"label_w": label_w, "width": label_w + bar_w + 240, "height": top + len(data.segments) * row_h,
+            "rows": rows}
 
 
-def profile_section(data: ReportData) -> str:
-    rows = [
-        [
-            chip(s), num(s.row["customers"]), num(s.row["avg_recency_days"], 1), num(s.row["avg_frequency"], 2),
-            num(s.row["avg_monetary"], 2), num(s.row["avg_order_value"], 2), num(s.row["avg_r_score"], 2),
-            num(s.row["avg_f_score"], 2), num(s.row["avg_m_score"], 2),
-            f'<span class=action>{escape(s.row["recommended_action"] or "")}</span>',
-        ]
-        for s in data.segments
-    ]
-    headers = (
-        "Segment", "Customers", "Avg recency (days)", "Avg frequency", "Avg monetary", "Avg order value",
-        "Avg R", "Avg F", "Avg M", "Recommended action",
-    )
-    return (
-        "<section><h2>Average profile per segment</h2>"
-        "<p class=note>Amounts in the base currency; an empty segment shows dashes.</p>"
-        f"{table(headers, rows, numeric=range(1, len(headers) - 1))}</section>"
-    )
-
-
-def quality_section(data: ReportData) -> str:
+def quality(data: ReportData) -> dict[str, Any]:
     def rate(row: Row) -> str:
         return pct(row["rows_rejected"] / row["rows_in"]) if row["rows_in"] else "–"
 
     figures = [
         [
-            escape(row["source"]), num(row["rows_in"]), num(row["rows_valid"]), num(row["rows_rejected"]), rate(row),
+            row["source"], num(row["rows_in"]), num(row["rows_valid"]), num(row["rows_rejected"]), rate(row),
             num(row["amount_in"], 2), num(row["amount_rejected"], 2), num(row["orders_without_customer"]),
             num(row["customers_missing"]), num(row["customers_merged"]),
         ]
         for row in data.quality
     ]
-    headers = (
-        "Source", "Rows in", "Valid", "Rejected", "Rejected %", "Amount in", "Amount rejected",
-        "Orders without customer", "Customers missing", "Customers merged",
-    )
     reasons = [
-        [escape(row["source"]), escape(key.removeprefix("rejected_")), num(value)]
+        [row["source"], key.removeprefix("rejected_"), num(value)]
         for row in data.quality for key, value in row.items()
         if key.startswith("rejected_") and value
     ]
-    detail = (
-        table(("Source", "Reason (docs/rules.md)", "Rows"), reasons, numeric=range(2, 3)) if reasons
-        else "<p>No rejected rows: every raw row was accepted.</p>"
-    )
-    return (
-        "<section><h2>Data quality</h2>"
-        "<p class=note>From data_quality_summary: every raw row is accepted or rejected with one reason; "
-        "amounts are in the rows' own currencies.</p>"
-        f"{table(headers, figures, numeric=range(1, len(headers)))}<h3>Rejected rows by reason</h3>{detail}</section>"
-    )
+    return {"figures": figures, "reasons": reasons}
 
 
-def migration_section(data: ReportData) -> str:
-    """The from x to segment matrix; nothing when the table does not exist yet."""
+def migration(data: ReportData) -> dict[str, Any] | None:
+    """The from x to segment matrix in display order; None when there is no usable table."""
     if data.migration is None:
-        if not data.migration_columns:
-            return ""
-        return (
-            f"<section><h2>Segment migration</h2><p>Table {MIGRATION_TABLE} exists but lacks the columns "
-            f"{', '.join(MIGRATION_COLUMNS)} (it has: {escape(', '.join(data.migration_columns))}).</p></section>"
-        )
+        return None
     counts = {(r["from_segment_code"], r["to_segment_code"]): int(r["customers"] or 0) for r in data.migration}
     names = {s.code: s.name for s in data.segments}
     # Segments in display order, then any code the summary does not know (a segment since removed, NOT_SCORED).
     codes: list[str] = [s.code for s in data.segments] + sorted({c for pair in counts for c in pair} - set(names))
     peak = max(counts.values(), default=0)
 
-    def cell(source: str, target: str) -> str:
+    def cell(source: str, target: str) -> dict[str, Any]:
         value = counts.get((source, target), 0)
         fill, ink = heat(value / peak if peak else 0.0)
-        weight = "font-weight:700;" if source == target else ""
-        return f'<td class=num style="background:{fill};color:{ink};{weight}">{num(value)}</td>'
+        return {"value": num(value), "fill": fill, "ink": ink, "bold": source == target}
 
-    header = "".join(f"<th class=num>{escape(names.get(c, c))}</th>" for c in codes)
-    rows = "".join(
-        f"<tr><th>{escape(names.get(s, s))}</th>{''.join(cell(s, t) for t in codes)}</tr>" for s in codes
-    )
-    return (
-        "<section><h2>Segment migration</h2>"
-        f"<p class=note>Customers per previous segment (rows) and current segment (columns) in the latest "
-        f"period of {MIGRATION_TABLE}; the diagonal (bold) stayed put.</p>"
-        f'<table class=matrix><thead><tr><th>from \\ to</th>{header}</tr></thead><tbody>{rows}</tbody></table>'
-        "</section>"
-    )
+    return {"names": [names.get(c, c) for c in codes],
+            "rows": [(names.get(s, s), [cell(s, t) for t in codes]) for s in codes]}
 
 
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2933;
-  margin:0;background:#f6f7f9}
-main{max-width:1240px;margin:0 auto;padding:24px 28px 40px}
-h1{margin:0 0 4px;font-size:26px}h2{font-size:19px;margin:0 0 8px}h3{font-size:15px;margin:16px 0 6px}
-section{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:16px 20px;margin:16px 0}
-.sub{color:#52606d;margin:0 0 12px}.note,.legend{color:#52606d;font-size:13px;margin:0 0 10px}
-.kpis{display:flex;gap:12px;flex-wrap:wrap}
-.kpi{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:10px 16px;min-width:150px}
-.kpi b{display:block;font-size:22px}.kpi span{color:#52606d;font-size:12px}
-.panels{display:flex;flex-wrap:wrap;gap:18px 28px}
-.panel-title{font-size:14px;font-weight:700;fill:#1f2933}.axis{font-size:12px;fill:#52606d}
-.cell-count{font-size:15px;font-weight:700;text-anchor:middle}.cell-label{font-size:10px;text-anchor:middle}
-.boundary{stroke:#1f2933;stroke-width:3;stroke-linecap:round}.frame{fill:none;stroke:#1f2933;stroke-width:2}
-.bar-label{font-size:13px;fill:#1f2933}.bar-value{font-size:12px;fill:#52606d}
-table{border-collapse:collapse;font-size:13px;width:100%}
-th,td{padding:5px 8px;border-bottom:1px solid #e6e9ee;text-align:left;vertical-align:top}
-th{background:#f0f2f5;font-weight:600}.num{text-align:right;white-space:nowrap}
-.action{color:#52606d;font-size:12px}td:first-child{white-space:nowrap}.matrix td,.matrix th{text-align:center}
-.chip{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 6px 0 2px}
-"""
-
-
-def render(data: ReportData) -> str:
+def kpis(data: ReportData) -> list[tuple[str, str]]:
     rows = [s.row for s in data.segments]
     customers = sum(int(r["customers"] or 0) for r in rows)
     revenue = sum(Decimal(r["revenue"] or 0) for r in rows)
     orders = sum(int(r["orders"] or 0) for r in rows)
-    kpis = (
+    return [
         ("scored customers", num(customers)), ("revenue (base currency)", num(revenue, 2)),
         ("valid purchases", num(orders)), ("average order value", num(revenue / orders, 2) if orders else "–"),
-    )
-    kpi_html = "".join(f"<div class=kpi><b>{value}</b><span>{escape(label)}</span></div>" for label, value in kpis)
-    as_of = escape(str(data.as_of_date)) if data.as_of_date else "– (nobody scored)"
-    sections = (grid_section(data), bars_section(data), profile_section(data), quality_section(data),
-                migration_section(data))
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        # The report must stand alone: the browser refuses anything but its own inline styles.
-        "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>RFM report, {as_of}</title><style>{STYLE}</style></head><body><main>"
-        f"<h1>RFM report</h1><p class=sub>Customers scored as of {as_of} on {data.levels} score levels "
-        f"(R, F and M from 1 to {data.levels}, {data.levels} = best), {len(data.segments)} segments.</p>"
-        f"<div class=kpis>{kpi_html}</div>{''.join(sections)}</main></body></html>\n"
+    ]
+
+
+def render(data: ReportData) -> str:
+    """The page, from templates/rfm_report.html.j2; autoescaping escapes every value that reaches the HTML."""
+    by_code = {s.code: s for s in data.segments}
+    peak = max((customers for _, customers in data.cells.values()), default=0)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(num=num, pct=pct)
+    return env.get_template(TEMPLATE).render(
+        as_of=str(data.as_of_date) if data.as_of_date else "– (nobody scored)",
+        levels=data.levels, segments=data.segments, kpis=kpis(data),
+        panels=[grid_panel(data, m, by_code, peak) for m in range(data.levels, 0, -1)],
+        bars=bars(data), quality=quality(data), migration=migration(data),
+        migration_table=MIGRATION_TABLE, migration_columns=MIGRATION_COLUMNS,
+        found_migration_columns=data.migration_columns,
     )
 
 
 # ---------------------------------------------------------------- chromium
 
 
-def run_chromium(page: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Open `page` in headless Chromium with a fresh throw-away profile; `args` choose what to produce."""
+def run_chromium(page: Path | str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Open `page` (a file, or a URL) in headless Chromium with a fresh throw-away profile; `args` choose what
+    to produce."""
     if not CHROMIUM.exists():
         raise UserError(f"{CHROMIUM} not found (bash scripts/install_chromium.sh)")
     with tempfile.TemporaryDirectory(prefix="rfm-chromium-") as profile:
         return subprocess.run(
-            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.resolve().as_uri()],
+            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args,
+             page if isinstance(page, str) else page.resolve().as_uri()],
             capture_output=True, text=True, timeout=timeout, check=False,
         )
 
@@ -485,7 +364,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def add_database_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the marts are: the dbt profile's DuckDB target, or an explicit file (shared with kmeans_segments)."""
-    parser.add_argument("--database", type=Path, help="DuckDB file holding the marts (default: the profile's target)")
+    parser.add_argument("--database", type=Path,
+                        help="DuckDB file holding the marts (default: the published copy of the profile's target)")
     parser.add_argument("--schema", default="main", help="schema of the marts with --database (default: main)")
     rfm_cli.add_target_options(parser)
 
@@ -498,9 +378,10 @@ def database_of(args: argparse.Namespace) -> tuple[Path, str]:
     from rfm_cli.profile import resolve_target
 
     target = resolve_target(args.profiles_dir, args.target)
-    if target["type"] != "duckdb" or target["path"] == ":memory:":
+    if target["type"] != "duckdb" or not target["published_path"]:
         raise UserError(f"target '{target['target_name']}' is not a DuckDB file: pass --database")
-    return Path(target["path"]), str(target.get("schema") or "main")
+    # The copy published by the last successful `dbt build`, never the file dbt may be building in (docs/bi.md).
+    return Path(target["published_path"]), str(target.get("schema") or "main")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

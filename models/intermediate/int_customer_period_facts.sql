@@ -16,20 +16,20 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where rejection_reason is null
 
 ),
 
 netted as (
 
-    select * from {{ ref('int_purchases_netted') }}
+    select * from {{ ref('rfm', 'int_purchases_netted') }}
 
 ),
 
 periods as (
 
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 
@@ -71,11 +71,13 @@ order_days as (
 
 period_signatures as (
 
-    -- a period's facts depend on exactly the accepted rows dated before its scoring date
+    -- a period's facts depend on exactly the accepted rows dated before its scoring date, and on the
+    -- scoring window that selects among them
     select
         periods.period_start_date,
         periods.as_of_date,
         {{ dbt.hash(dbt.concat([
+            "'" ~ rfm_scoring_window_text() ~ "|'",
             dbt.cast('periods.as_of_date', text_type), "'|'",
             "coalesce(" ~ dbt.cast('sum(order_days.order_rows)', text_type) ~ ", '0')", "'|'",
             "coalesce(" ~ dbt.cast('sum(order_days.row_hash_sum)', text_type) ~ ", '0')",

@@ -9,13 +9,15 @@ with
 
 customers as (
 
-    select * from {{ ref('int_purchases_aggregated_to_customers') }}
+    select * from {{ ref('rfm', 'int_purchases_aggregated_to_customers') }}
 
 ),
 
 segment_map as (
 
-    select * from {{ ref('rfm_segment_map') }}
+    -- the map of the active grid
+    select * from {{ rfm_seed('rfm_segment_map') }}
+    where score_levels = {{ levels }}
 
 ),
 

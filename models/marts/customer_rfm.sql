@@ -3,26 +3,26 @@ with
 scored_customers as (
 
     -- today's scoring (the other rows are the history's periods)
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
     where period_start_date is null
 
 ),
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('int_customers_deduplicated') }}
+    select * from {{ ref('rfm', 'int_customers_deduplicated') }}
 
 ),
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 
@@ -47,6 +47,7 @@ final as (
         cast(scored_customers.r_score as integer) as r_score,
         cast(scored_customers.f_score as integer) as f_score,
         cast(scored_customers.m_score as integer) as m_score,
+        cast(scored_customers.score_levels as integer) as score_levels,
         scored_customers.rfm_cell,
         scored_customers.segment_code,
         segments.segment_name,
@@ -83,6 +84,7 @@ select
     r_score,
     f_score,
     m_score,
+    score_levels,
     rfm_cell,
     segment_code,
     segment_name,

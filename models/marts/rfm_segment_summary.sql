@@ -2,14 +2,14 @@ with
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 
 customers as (
 
     -- today's scoring (the other rows are the history's periods)
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
     where period_start_date is null
 
 ),
@@ -79,7 +79,9 @@ final as (
             ) as avg_{{ score }}_score,
         {%- endfor %}
         segments.description,
-        segments.recommended_action
+        segments.recommended_action,
+        segments.is_churned,
+        segments.colour
 
     from segments
     cross join totals
@@ -106,5 +108,7 @@ select
     avg_f_score,
     avg_m_score,
     description,
-    recommended_action
+    recommended_action,
+    is_churned,
+    colour
 from final

@@ -49,6 +49,17 @@ def _project_path(value: str) -> str:
     return str(Path(value) if Path(value).is_absolute() else PROJECT_ROOT / value)
 
 
+def published_path(database: str, configured: str | None = None) -> str:
+    """The published copy of the marts (docs/bi.md): `configured`, else `<database stem>_marts.duckdb` beside
+    the database; empty for a database that is not a file (nothing to publish)."""
+    if configured:
+        return configured
+    if database in ("", ":memory:") or database.startswith(("md:", "motherduck:")):
+        return ""
+    path = Path(database)
+    return str(path.with_name(f"{path.stem}_marts.duckdb"))
+
+
 def _normalise_duckdb(output: dict[str, Any]) -> dict[str, Any]:
     path = str(output.get("path") or ":memory:")
     # ':memory:' and MotherDuck ('md:...') are not files.
@@ -61,7 +72,10 @@ def _normalise_duckdb(output: dict[str, Any]) -> dict[str, Any]:
         settings["temp_directory"] = options["temp_directory"]
     if settings.get("temp_directory"):
         settings["temp_directory"] = _project_path(str(settings["temp_directory"]))
-    return {**output, "path": path, "settings": settings, "location": path}
+    plugin = next((p for p in output.get("plugins") or [] if p.get("module") == "rfm_publish"), {})
+    published = published_path(path, (plugin.get("config") or {}).get("published_path"))
+    return {**output, "path": path, "settings": settings, "location": path,
+            "published_path": _project_path(published) if published else ""}
 
 
 def _normalise_postgres(output: dict[str, Any]) -> dict[str, Any]:

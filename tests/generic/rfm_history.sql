@@ -72,7 +72,7 @@
         ) as previous_population
             on migrated.previous_period_start_date = previous_population.period_start_date
         where
-            -- a period nobody was scored in (the history keeps empty periods) has no rows: 0 customers
+            -- a period without scored customers (before the first purchase) has no population row: zero
             migrated.customers_before <> coalesce(previous_population.customers, 0)
             or migrated.customers_after <> coalesce(population.customers, 0)
     {%- endset -%}

@@ -52,17 +52,17 @@
             select
                 'orders' as source,
                 count(*) as rows_in,
-                sum({{ rfm_parse_money(rfm_clean_text('order_total')) }}) as amount_in,
-                sum({{ rfm_parse_money(rfm_clean_text(rfm_optional_column(source('raw', 'orders'), 'refunded_amount'))) }})
-                    as refunded_in
-            from {{ source('raw', 'orders') }}
+                {%- set columns = rfm_raw_columns_sql(rfm_input('orders'), 'orders') %}
+                sum({{ rfm_parse_money(rfm_clean_text(columns['order_total'])) }}) as amount_in,
+                sum({{ rfm_parse_money(rfm_clean_text(columns['refunded_amount'])) }}) as refunded_in
+            from {{ rfm_input('orders') }}
             union all
             select
                 'customers' as source,
                 count(*) as rows_in,
                 cast(null as decimal(18, 2)) as amount_in,
                 cast(null as decimal(18, 2)) as refunded_in
-            from {{ source('raw', 'customers') }}
+            from {{ rfm_input('customers') }}
         ),
         compared as (
             select

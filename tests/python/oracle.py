@@ -10,6 +10,7 @@ normalising is done here.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import re
 from collections import defaultdict
@@ -136,7 +137,7 @@ def normalise(row: Row, columns: Sequence[str]) -> dict[str, str | None]:
 class Seeds:
     statuses: dict[str, bool]  # status -> is_purchase
     rates: dict[str, Decimal]  # currency_code -> rate_to_base
-    segment_map: dict[tuple[int, int, int], str]
+    segment_maps: dict[int, dict[tuple[int, int, int], str]]  # score_levels -> (r, f, m) -> segment_code
     segment_names: dict[str, str]
 
     @classmethod
@@ -145,13 +146,13 @@ class Seeds:
             with (seeds_dir / name).open(newline="", encoding="utf-8") as fh:
                 return list(csv.DictReader(fh))
 
+        segment_maps: dict[int, dict[tuple[int, int, int], str]] = defaultdict(dict)
+        for r in rows("rfm_segment_map.csv"):
+            segment_maps[int(r["score_levels"])][(int(r["r_score"]), int(r["f_score"]), int(r["m_score"]))] = r["segment_code"]
         return cls(
             statuses={r["status"]: r["is_purchase"].strip().lower() == "true" for r in rows("order_statuses.csv")},
             rates={r["currency_code"]: Decimal(r["rate_to_base"]) for r in rows("currency_rates.csv")},
-            segment_map={
-                (int(r["r_score"]), int(r["f_score"]), int(r["m_score"])): r["segment_code"]
-                for r in rows("rfm_segment_map.csv")
-            },
+            segment_maps=dict(segment_maps),
             segment_names={r["segment_code"]: r["segment_name"] for r in rows("rfm_segments.csv")},
         )
 
@@ -339,7 +340,24 @@ def _merge_customers(customers: list[Customer], refused: set[str]) -> tuple[dict
     return id_map, merged
 
 
+def expected_customer_ids(orders: Iterable[Row], customers: Iterable[Row], *, seeds_dir: Path, today: date) -> set[str]:
+    """Every customer the lifecycle marts hold (docs/lifecycle.md): the customers export merged (survivors
+    only), plus the late-arriving customers that only the valid orders name, under their surviving id."""
+    id_map, merged = _merge_customers(_check_customers(customers)[0])
+    accepted, _ = _check_orders(orders, Seeds.load(seeds_dir), today, Decimal(1000000), "EUR")
+    return set(merged) | {id_map.get(o.customer_id, o.customer_id) for o in accepted}
+
+
 # --------------------------------------------------------------------------------------------- scores (§7)
+
+
+def minus(day: date, count: int, unit: str) -> date:
+    """`day` less `count` days or months; a month step keeps the day of month, capped at the month's end."""
+    if unit == "day":
+        return day - timedelta(days=count)
+    months = day.year * 12 + day.month - 1 - count
+    year, month = divmod(months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def ntile(n: int, buckets: int) -> list[int]:
@@ -377,6 +395,7 @@ def expected_customer_rfm(
     as_of_date: date | None = None,
     today: date,
     score_levels: int = 4,
+    scoring_window: tuple[int, str] | None = None,
     tie_policy: str = "split",
     max_order_total: Decimal = Decimal(1000000),
     base_currency: str = "EUR",
@@ -384,7 +403,8 @@ def expected_customer_rfm(
 ) -> dict[str, dict]:
     """The `customer_rfm` rows the contract expects, keyed by (survivor or late-arriving) customer_id.
 
-    `today` plays var `rfm_today`, `zone` var `rfm_reporting_time_zone`; `as_of_date=None` means the default of §6. Each value is a dict with
+    `today` plays var `rfm_today`, `zone` var `rfm_reporting_time_zone`; `as_of_date=None` means the default of §6; `scoring_window` plays var
+    rfm_scoring_window as (count, 'day' or 'month'), None for all history. Each value is a dict with
     customer_id, as_of_date, first_order_date, last_order_date, recency_days, frequency, monetary (Decimal),
     r_score, f_score, m_score, rfm_cell, segment_code, segment_name, email, first_name, country,
     accepts_marketing, is_known_customer.
@@ -414,11 +434,12 @@ def expected_customer_rfm(
         if o.refund_of is not None and o.ordered_on < as_of_date:
             refunds[o.refund_of] += to_base(o, o.total)
 
+    window_start = date.min if scoring_window is None else minus(as_of_date, *scoring_window)
     per_customer: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
     for o in purchases:
         # §5: refund rows and the order's own refunded amount, each converted on its own
         net = max(to_base(o, o.total) + refunds[o.order_id] - to_base(o, o.refunded), Decimal("0.00"))
-        if net > 0 and o.ordered_on < as_of_date:
+        if net > 0 and window_start <= o.ordered_on < as_of_date:
             per_customer[id_map.get(o.customer_id, o.customer_id)].append((o.ordered_on, net))
     if not per_customer:
         return {}
@@ -433,7 +454,7 @@ def expected_customer_rfm(
     result: dict[str, dict] = {}
     for cid, purchases_of in per_customer.items():
         customer = merged.get(cid)
-        segment = seeds.segment_map.get((r[cid], f[cid], m[cid]))
+        segment = seeds.segment_maps.get(score_levels, {}).get((r[cid], f[cid], m[cid]))
         result[cid] = {
             "customer_id": cid,
             "as_of_date": as_of_date,

@@ -207,6 +207,37 @@ def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragmen
     assert not env.db.exists()
 
 
+COLUMN_MAP = "rfm_column_map:\n  orders: {order_id: ID, ordered_at: Created_At, refunded_amount: total_refunded}\n  customers: {customer_id: id}\n"
+
+
+def test_column_map_renames_file_columns(env: Env) -> None:
+    """--column-map: the files keep their own column names (matched without regard to case)."""
+    orders = env.write("o.csv", "id,customer_id,created_at,order_total,total_refunded,Note\nO1,C1,2024-01-02,5,1.50,x\n")
+    result = env.load(orders, env.write("c.csv", "Id,email\nC1,a@example.com\n"), "--column-map", str(env.write("map.yml", COLUMN_MAP)))
+    assert result.returncode == 0, result.stderr
+    assert "ignoring unknown columns: Note" in result.stderr
+    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None, "1.50")])
+    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", "a@example.com", None, None, None, None, None)])
+
+
+@pytest.mark.parametrize(
+    ("column_map", "fragments"),
+    [
+        ("rfm_column_map:\n  orders: {order_total: price}\n", ("missing required column 'price' (mapped from order_total)",)),
+        ("rfm_column_map:\n  orders: {total: price}\n", ("orders has no column 'total'",)),
+        ("rfm_column_map:\n  refunds: {order_id: id}\n", ("unknown table 'refunds'",)),
+        ("rfm_column_map:\n  orders: {order_id: ''}\n", ("orders.order_id must name a column",)),
+        ("orders: {order_id: id}\n", ("expected a mapping under the key rfm_column_map",)),
+        ("rfm_column_map: [\n", ("not valid YAML",)),
+    ],
+)
+def test_column_map_errors_are_one_line(env: Env, column_map: str, fragments: tuple[str, ...]) -> None:
+    result = env.load(env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV),
+                      "--column-map", str(env.write("map.yml", column_map)))
+    assert_user_error(result, "column map" if "price" not in fragments[0] else "orders file", *fragments)
+    assert not env.db.exists()
+
+
 def test_help() -> None:
     result = subprocess.run([sys.executable, "scripts/load_raw.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--orders" in result.stdout and "--delimiter" in result.stdout

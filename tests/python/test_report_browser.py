@@ -6,10 +6,12 @@ Installs nothing: the browser tests are skipped when /usr/bin/chromium is missin
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -59,6 +61,42 @@ def test_report_is_self_contained(page: Path) -> None:
     assert "Segment migration" in html  # the demo builds rfm_segment_migration
 
 
+def html_table(page: str, heading: str) -> list[list[str]]:
+    """The body rows of the first table after `heading`, as cell texts (tags dropped)."""
+    body = page.split(f"<h2>{heading}</h2>", 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def mean(total: Decimal, count: int, decimals: int) -> str:
+    return f"{(Decimal(total) / count).quantize(Decimal(10) ** -decimals, rounding=ROUND_HALF_UP):,.{decimals}f}"
+
+
+def test_report_figures_match_marts(demo_build: Workspace, page: Path) -> None:
+    """The figures on the page, recomputed from customer_rfm and the raw tables (not from the summary marts
+    the report reads)."""
+    text = page.read_text(encoding="utf-8")
+    per_segment = {name: (n, recency, frequency, monetary) for name, n, recency, frequency, monetary in
+                   demo_build.query("select segments.segment_name, count(scored.customer_id), sum(recency_days),"
+                                    " sum(frequency), sum(monetary) from rfm_segments as segments left join"
+                                    " customer_rfm as scored on scored.segment_code = segments.segment_code"
+                                    " group by 1")}
+    expected = {name: [f"{n:,}", *([mean(r, n, 1), mean(f, n, 2), mean(m, n, 2)] if n else ["–"] * 3)]
+                for name, (n, r, f, m) in per_segment.items()}
+    shown = {row[0]: row[1:5] for row in html_table(text, "Average profile per segment")}
+    assert shown == expected
+    # the bars: customers and revenue of every segment
+    for name, (n, _, _, monetary) in per_segment.items():
+        assert f"{n:,} customers" in text and f"{monetary or 0:,.2f} revenue" in text, name
+
+    raw = dict(demo_build.query("select 'orders', count(*) from raw.orders union all"
+                                " select 'customers', count(*) from raw.customers"))
+    rejected = dict(demo_build.query("select source, count(*) from data_quality_rejects group by 1"))
+    quality = {row[0]: row[1:4] for row in html_table(text, "Data quality")}
+    assert quality == {source: [f"{n:,}", f"{n - rejected.get(source, 0):,}", f"{rejected.get(source, 0):,}"]
+                       for source, n in raw.items()}
+
+
 @needs_chromium
 def test_report_renders_every_segment_without_console_messages(demo_build: Workspace, page: Path) -> None:
     proc = report.run_chromium(page, "--enable-logging=stderr", "--v=0", "--dump-dom")
@@ -94,19 +132,25 @@ def test_screenshot_is_a_full_png(demo_build: Workspace, page: Path, tmp_path: P
     assert len(data) > 100_000
 
 
-def test_migration_matrix_shows_the_latest_period(demo_build: Workspace, tmp_path: Path) -> None:
+def report_after(sql: str, demo_build: Workspace, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """The report (stdout, HTML) of a clone of the demo database once `sql` changed it."""
     ws = demo_build.clone(tmp_path / "ws")
     with duckdb.connect(str(ws.db_path)) as con:
-        con.execute(
-            "create or replace table main.rfm_segment_migration as "
-            "select cast(period as date) as period_start_date, from_segment_code, to_segment_code, customers "
-            "from (values ('2026-05-01', 'loyal', 'loyal', 999), ('2026-06-01', 'loyal', 'champions', 12), "
-            "('2026-06-01', 'loyal', 'loyal', 150), ('2026-06-01', 'champions', 'gone', 3), "
-            "('2026-06-01', null, 'new_customer', 7)) as t(period, from_segment_code, to_segment_code, customers)"
-        )
-    out = tmp_path / "with_migration.html"
+        con.execute(sql)
+    out = tmp_path / "edited.html"
     proc = run_report(ws, out, "--database", str(ws.db_path))
-    html = out.read_text(encoding="utf-8")
+    return proc, out.read_text(encoding="utf-8")
+
+
+def test_migration_matrix_shows_the_latest_period(demo_build: Workspace, tmp_path: Path) -> None:
+    proc, html = report_after(
+        "create or replace table main.rfm_segment_migration as "
+        "select cast(period as date) as period_start_date, from_segment_code, to_segment_code, customers "
+        "from (values ('2026-05-01', 'loyal', 'loyal', 999), ('2026-06-01', 'loyal', 'champions', 12), "
+        "('2026-06-01', 'loyal', 'loyal', 150), ('2026-06-01', 'champions', 'gone', 3), "
+        "('2026-06-01', null, 'new_customer', 7)) as t(period, from_segment_code, to_segment_code, customers)",
+        demo_build, tmp_path,
+    )
     assert "migration matrix included" in proc.stdout
     assert "Segment migration" in html and "<th>gone</th>" in html  # unknown codes get a row and a column
     assert "<th>(not scored)</th>" in html  # a null code: customers new since the previous scoring
@@ -121,3 +165,14 @@ def test_missing_marts_is_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith("error: ") and "run `dbt build` first" in proc.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_text_from_the_marts_is_escaped(demo_build: Workspace, tmp_path: Path) -> None:
+    """Segment names and actions are analysts' text: the template's autoescaping turns markup into text."""
+    _, html = report_after(
+        "update main.rfm_segment_summary set segment_name = '<script>alert(1)</script>', "
+        "recommended_action = '\"><b onmouseover=alert(2)>' where segment_code = 'champions'",
+        demo_build, tmp_path,
+    )
+    assert EXTERNAL_REFERENCE.findall(html) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&#34;&gt;&lt;b onmouseover=alert(2)&gt;" in html
