@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import Workspace
 from oracle import Row
-from test_oracle import customer, needs_models, order
+from test_oracle import customer, order
 
-pytestmark = needs_models
 
 CUSTOMERS = [customer(f"c{i}") for i in range(10)]
 GOOD = [order(f"c{i % 10}", f"{10 + i}.00", f"2026-01-{1 + i % 28:02d}", order_id=f"g{i}") for i in range(40)]

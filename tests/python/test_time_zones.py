@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS_DIR, TODAY, Workspace
 from oracle import Row, expected_customer_rfm, expected_rejects, parse_amount, parse_timestamp
-from test_oracle import assert_same_rejects, assert_same_rfm, needs_models
+from test_oracle import assert_same_rejects, assert_same_rfm
 
-pytestmark = needs_models
 
 
 def _order(order_id: str, customer_id: str, ordered_at: str, total: str, **kw: str) -> Row:
