@@ -46,6 +46,7 @@ order_rows as (
             "coalesce(refund_of_order_id, '')", "'|'",
             dbt.cast('ordered_date', text_type), "'|'",
             dbt.cast('order_total_base', text_type), "'|'",
+            dbt.cast('refunded_amount_base', text_type), "'|'",
             dbt.cast('is_refund', text_type), "'|'",
             dbt.cast('is_purchase_status', text_type),
         ]) }} as row_content

@@ -129,10 +129,14 @@
     {{ rfm_fail_with_messages(failures_sql, model.identifier ~ "." ~ column_name ~ " has values outside " ~ min_value ~ ".." ~ max_value) }}
 {% endtest %}
 
-{% test values_in(model, column_name, to, field, hint='', rows_named_by=none, to_where=none) %}
+{% test values_in(model, column_name, to, field, hint='', rows_named_by=none, to_where=none, exempt=[]) %}
     {#- Every non-null value exists in another relation (in its rows matching the condition `to_where`, when
         given); each missing value is named once, with the rows holding it when `rows_named_by` lists the
-        columns that name a row (a map's score cells, a flow's code). -#}
+        columns that name a row (a map's score cells, a flow's code). Values listed in `exempt` (letters, digits
+        and _ only) are never missing. -#}
+    {%- for value in exempt if execute and not modules.re.match('^[A-Za-z0-9_]+$', value | string) -%}
+        {{ exceptions.raise_compiler_error("values_in: exempt values are letters, digits and _ only, got " ~ '"' ~ value ~ '"') }}
+    {%- endfor %}
     {%- set text_type = api.Column.translate_type('string') -%}
     {%- if rows_named_by -%}
         {%- set parts = [] -%}
@@ -164,8 +168,68 @@
             select 1 from {{ to }} as known
             where known.{{ field }} = checked.value{% if to_where %} and ({{ to_where }}){% endif %}
         )
+            {%- for value in exempt %}
+                and checked.value <> '{{ value }}'
+            {%- endfor %}
     {%- endset -%}
     {{ rfm_fail_with_messages(failures_sql, model.identifier ~ "." ~ column_name ~ " has values missing from " ~ to.identifier) }}
+{% endtest %}
+
+{% test reject_share_within_limits(model, source_name) %}
+    {#- The share of a raw table's rows that `model` (int_orders_validated or int_customers_validated)
+        rejects: above var rfm_reject_share_warn a warning, above rfm_reject_share_error an error that stops
+        the marts downstream, each naming the reasons and their counts. -#}
+    {{ config(fail_calc='coalesce(max(case when is_error then 2 else 1 end), 0)', warn_if='>0', error_if='>1') }}
+    {%- set warn_share = rfm_share_var('rfm_reject_share_warn') -%}
+    {%- set error_share = rfm_share_var('rfm_reject_share_error') -%}
+    {%- set failures_sql -%}
+        select
+            {{ rfm_sentence(
+                source_name ~ ": {} of {} raw rows rejected ({} %), more than the {} share {} (var {}); by reason:{}."
+                ~ " See data_quality_rejects (column rejection_reason) for the rows: fix them in the export,"
+                ~ " add what the reasons name to the seeds (order_statuses, currency_rates), or raise the var",
+                [
+                    "counted.rows_rejected", "counted.rows_in",
+                    rfm_exact_ratio("counted.rows_rejected * 100", "counted.rows_in", 1),
+                    "case when counted.is_error then 'failing' else 'warning' end",
+                    "case when counted.is_error then '" ~ error_share ~ "' else '" ~ warn_share ~ "' end",
+                    "case when counted.is_error then 'rfm_reject_share_error' else 'rfm_reject_share_warn' end",
+                    rfm_reason_counts_text("counted", source_name),
+                ]
+            ) }} as failure_message,
+            counted.is_error
+
+        from (
+            select
+                reasons.*,
+                reasons.rows_rejected > reasons.rows_in * {{ error_share }} as is_error
+            from ({{ rfm_reason_counts(model, source_name) }}) as reasons
+        ) as counted
+        where counted.rows_rejected > counted.rows_in * {{ warn_share }}
+    {%- endset -%}
+    {{ rfm_fail_with_messages(failures_sql, "too many raw " ~ source_name ~ " rejected", error_when='is_error') }}
+{% endtest %}
+
+{% test scores_someone_when_orders_exist(model, orders_model) %}
+    {#- `model` (the scored customers) is empty while `orders_model` (int_orders_validated) has rows: the
+        build lost every customer, which is never a success. -#}
+    {%- set failures_sql -%}
+        select
+            {{ rfm_sentence(
+                "nobody scored although raw orders has {} rows: {} rejected (by reason:{}), {} accepted."
+                ~ " See data_quality_rejects (column rejection_reason) for the rejected rows; accepted orders score"
+                ~ " only with a status marked is_purchase in seeds/order_statuses.csv, a net amount above zero and"
+                ~ " a date before the scoring date (var as_of_date)",
+                [
+                    "counted.rows_in", "counted.rows_rejected", rfm_reason_counts_text("counted", "orders"),
+                    "counted.rows_in - counted.rows_rejected",
+                ]
+            ) }} as failure_message
+
+        from ({{ rfm_reason_counts(orders_model, 'orders') }}) as counted
+        where counted.rows_in > 0 and not exists (select 1 from {{ model }})
+    {%- endset -%}
+    {{ rfm_fail_with_messages(failures_sql, "no customer was scored") }}
 {% endtest %}
 
 {% test matches_pattern(model, column_name, pattern) %}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
+from conftest import MESSY_VARS, RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
 
 import oracle
 from oracle import Row, expected_customer_rfm, expected_rejects, ntile
@@ -50,7 +50,9 @@ def score_of(result: dict[str, dict], field: str) -> dict[str, int]:
     ("text", "ok"),
     [("2024-02-29", True), ("2023-02-29", False), ("2024-01-01T10:00", True), ("2024-01-01 10:00:59", True),
      ("2024-01-01 10:00:00.123456", True), ("2024-01-01 10:00:00.123", True), ("2024-01-01 10:00:00.1234567", False), ("2024-01-01 24:00", False),
-     ("2024-1-01", False), ("2024-01-01Z", False), ("2024-01-01 10:00+01:00", False), ("01/02/2024", False),
+     ("2024-1-01", False), ("2024-01-01Z", False), ("2024-01-01 10:00+01:00", True), ("2024-01-01 10:00 -0500", True),
+     ("2024-01-01T10:00Z", True), ("2024-01-01 10:00+24:00", False), ("2024-01-01 10:00+01:60", False), ("2024-01-01 10:00 Z", True),
+     ("2024-01-01 10:00+1", False), ("2024-01-01 10:00+01:0", False), ("2024-01-01 10:00  +01", False), ("01/02/2024", False),
      ("2024-01-01\n", False), ("\u0662\u0660\u0662\u0664-01-01", False)],
 )
 def test_parse_timestamp(text: str, ok: bool) -> None:
@@ -382,7 +384,7 @@ def test_dirty_demo_matches_oracle(dirty_demo_data: DemoData, tmp_path: Path) ->
     data = dirty_demo_data
     ws = Workspace(tmp_path / "ws")
     ws.load(data.orders, data.customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn"})
+    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"})
     orders, customers = oracle.read_orders_csv(data.orders), oracle.read_customers_csv(data.customers)
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, oracle_rfm(data))
@@ -439,7 +441,7 @@ def test_messy_rows_match_oracle(seed: int, tmp_path: Path) -> None:
     orders, customers = messy_rows(random.Random(seed))
     ws = Workspace(tmp_path)
     ws.load(orders, customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_tie_policy": "shared"})
+    ws.dbt("build", vars={**MESSY_VARS, "rfm_tie_policy": "shared"})
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, expected_customer_rfm(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY,
                                               tie_policy="shared"))
