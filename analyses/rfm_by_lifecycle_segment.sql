@@ -5,7 +5,7 @@ with
 
 customer_segments as (
 
-    select * from {{ ref('customer_segments') }}
+    select * from {{ ref('rfm', 'customer_segments') }}
 
 ),
 

@@ -5,7 +5,7 @@
 {%- set labels = [] -%}
 {%- if execute -%}
     {%- set segment_rows = run_query(
-        'select segment_code from ' ~ ref('rfm_segments') ~ ' order by display_order, segment_code'
+        'select segment_code from ' ~ rfm_seed('rfm_segments') ~ ' order by display_order, segment_code'
     ) -%}
     {%- set labels = segment_rows.columns[0].values() | list -%}
 {%- endif -%}
@@ -15,13 +15,13 @@ with
 
 migration as (
 
-    select * from {{ ref('rfm_segment_migration') }}
+    select * from {{ ref('rfm', 'rfm_segment_migration') }}
 
 ),
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 

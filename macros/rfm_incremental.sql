@@ -26,11 +26,11 @@
         "'" ~ rfm_base_currency() ~ '|' ~ rfm_max_order_total() ~ "|'",
         "(select coalesce(" ~ dbt.listagg(
             dbt.concat(['statuses.status', "'='", dbt.cast('statuses.is_purchase', text_type)]), "','",
-            'order by statuses.status') ~ ", '') from " ~ ref('order_statuses') ~ " as statuses)",
+            'order by statuses.status') ~ ", '') from " ~ rfm_seed('order_statuses') ~ " as statuses)",
         "'|'",
         "(select coalesce(" ~ dbt.listagg(
             dbt.concat(['rates.currency_code', "'='", dbt.cast('rates.rate_to_base', text_type)]), "','",
-            'order by rates.currency_code') ~ ", '') from " ~ ref('currency_rates') ~ " as rates)",
+            'order by rates.currency_code') ~ ", '') from " ~ rfm_seed('currency_rates') ~ " as rates)",
     ])) }}
 {%- endmacro %}
 
@@ -50,7 +50,7 @@
                 select 1
                 from (select distinct load_id from {{ this }}) as stored_loads
                 left join (
-                    select distinct {{ rfm_load_id('load_id') }} as load_id from {{ ref('stg_raw__orders') }}
+                    select distinct {{ rfm_load_id('load_id') }} as load_id from {{ ref('rfm', 'stg_raw__orders') }}
                 ) as raw_loads
                     on stored_loads.load_id = raw_loads.load_id
                 where raw_loads.load_id is null
@@ -69,13 +69,13 @@
             {{ 'true' if rfm_as_of_date_literal() is not none else 'false' }}
             or not exists (
                 select 1
-                from {{ ref('int_orders_validated') }} as orders
+                from {{ ref('rfm', 'int_orders_validated') }} as orders
                 where orders.validated_at <= (select max(previous.facts_computed_at) from {{ this }} as previous)
             )
             or exists (
                 select 1
                 from {{ this }} as previous
-                cross join {{ ref('int_as_of_dates_resolved') }} as scoring_window
+                cross join {{ ref('rfm', 'int_as_of_dates_resolved') }} as scoring_window
                 where
                     previous.is_as_of_date_explicit
                     or scoring_window.as_of_date is null

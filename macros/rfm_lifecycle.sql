@@ -64,7 +64,7 @@
 
 {% macro rfm_optional_relation(relation, columns) %}
     {#- `select * from relation` when it exists in the warehouse, else zero rows with the given columns
-        (name -> type), so that models over an optional raw table build, empty, when it is absent. At parse
+        (name -> type; names quoted), so that models over an optional raw table build, empty, when it is absent. At parse
         time nothing is looked up and the relation itself is returned, which keeps the lineage. -#}
     {%- if execute -%}
         {%- set found = none if relation.schema is none else adapter.get_relation(
@@ -74,30 +74,11 @@
             {%- set typed = [] -%}
             {%- for name, type in columns.items() -%}
                 {%- do typed.append(
-                    "cast(null as " ~ api.Column.translate_type(type) ~ ") as " ~ name
+                    "cast(null as " ~ api.Column.translate_type(type) ~ ") as " ~ adapter.quote(name)
                 ) -%}
             {%- endfor -%}
             {{ return("(select " ~ typed | join(", ") ~ " where 1 = 0) as missing_relation") }}
         {%- endif -%}
     {%- endif -%}
     {{ return(relation) }}
-{% endmacro %}
-
-{% macro rfm_optional_column(relation, column) %}
-    {#- The column when `relation` has it, else a typed null: for optional raw columns added after a table
-        was first loaded (and for raw schemas the loader did not write). -#}
-    {%- if execute -%}
-        {%- set found = none if relation.schema is none else adapter.get_relation(
-            database=relation.database, schema=relation.schema, identifier=relation.identifier
-        ) -%}
-        {%- if found is not none -%}
-            {%- set names = adapter.get_columns_in_relation(found) | map(attribute='name') | map('lower') | list -%}
-            {%- if column | lower in names -%}
-                {{ return(column) }}
-            {%- endif -%}
-        {%- endif -%}
-        {#- absent, or not a warehouse relation (a unit test's fixture): a typed null -#}
-        {{ return("cast(null as " ~ api.Column.translate_type('string') ~ ")") }}
-    {%- endif -%}
-    {{ return(column) }}
 {% endmacro %}

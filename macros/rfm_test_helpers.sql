@@ -42,3 +42,21 @@
     {{ return(prefixed) }}
 {% endmacro %}
 
+
+{% macro rfm_text_fixture(table, rows) %}
+    {#- A unit test's raw table as SQL: every contract column of `table` (macro rfm_raw_columns) as text,
+        null where a row has no value, so that the rows never take the types of the user's raw columns. -#}
+    {%- set contract = rfm_raw_columns()[table] -%}
+    {%- set text = api.Column.translate_type('string') -%}
+    {%- set selects = [] -%}
+    {%- for row in rows -%}
+        {%- set values = [] -%}
+        {%- for column in contract[0] + contract[1] -%}
+            {%- set value = row.get(column) -%}
+            {%- set literal = 'null' if value is none else "'" ~ (value | string | replace("'", "''")) ~ "'" -%}
+            {%- do values.append("cast(" ~ literal ~ " as " ~ text ~ ") as " ~ column) -%}
+        {%- endfor -%}
+        {%- do selects.append("select " ~ values | join(", ")) -%}
+    {%- endfor -%}
+    {{ return(selects | join("\nunion all\n")) }}
+{% endmacro %}

@@ -8,6 +8,11 @@ into place. A user error prints one `error: ...` line and exits with 2, leaving 
 untouched. With --email-events, the optional raw table email_events is checked and replaced together with
 the other two (docs/lifecycle.md); without it, an existing email_events table is left as it is.
 
+With --column-map FILE, the files' columns may have other names: FILE is YAML whose `rfm_column_map` maps,
+per table, contract columns to the files' names (`orders: {order_id: id, ordered_at: created_at}`). It is
+the var of the same name, so the same file serves dbt on tables already in the warehouse
+(`dbt build --vars "$(cat FILE)"`; docs/own-data.md).
+
 Every orders row gets the load_id of its load (bigint, larger than any before it in the table). With
 --append, the orders file holds new rows only (a day's delta): they are added to <schema>.orders under a
 new load_id instead of replacing it, so that the daily dbt build validates only them (docs/incremental.md).
@@ -32,6 +37,7 @@ from types import ModuleType
 from typing import Any, Callable, Sequence
 
 import duckdb
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
@@ -48,7 +54,8 @@ class TableSpec:
 
 ORDERS = TableSpec(
     "orders",
-    ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id"),
+    ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id",
+     "refunded_amount"),
     4,
 )
 CUSTOMERS = TableSpec(
@@ -141,6 +148,37 @@ def text_expr(column: str, duck_type: str) -> str:
     return f"{col}::VARCHAR"
 
 
+ColumnMap = dict[str, dict[str, str]]  # table -> contract column -> the file's column name
+
+
+def read_column_map(path_arg: str) -> ColumnMap:
+    """The `rfm_column_map` of a YAML file (dbt vars), checked against the contract columns."""
+    label = f"column map {path_arg}"
+    try:
+        document = yaml.safe_load(Path(path_arg).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"{label}: cannot read ({exc.strerror or exc})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UserError(f"{label}: not valid YAML ({first_line(exc)})") from None
+    tables = document.get("rfm_column_map") if isinstance(document, dict) else None
+    if not isinstance(tables, dict):
+        raise UserError(f"{label}: expected a mapping under the key rfm_column_map")
+    known = {spec.name: spec for spec in (ORDERS, CUSTOMERS, EMAIL_EVENTS)}
+    column_map: ColumnMap = {}
+    for table, columns in tables.items():
+        if table not in known:
+            raise UserError(f"{label}: unknown table {table!r} (known: {', '.join(known)})")
+        if not isinstance(columns, dict):
+            raise UserError(f"{label}: {table} must map contract columns to your column names")
+        for column, name in columns.items():
+            if column not in known[table].columns:
+                raise UserError(f"{label}: {table} has no column {column!r} (known: {', '.join(known[table].columns)})")
+            if not isinstance(name, str) or not name.strip():
+                raise UserError(f"{label}: {table}.{column} must name a column, got {name!r}")
+        column_map[table] = {column: name.strip().lower() for column, name in columns.items()}
+    return column_map
+
+
 def check_duckdb_file(path: Path) -> None:
     """A target file that exists must be a DuckDB database: DuckDB would attach a CSV file and write nothing."""
     try:
@@ -165,8 +203,10 @@ class Loader:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, delimiter: str | None,
         tables: tuple[TableSpec, ...] = (ORDERS, CUSTOMERS), append: bool = False,
+        column_map: ColumnMap | None = None,
     ) -> None:
         self.con = con
+        self.column_map = column_map or {}  # the files' names of contract columns, where they differ
         self.delimiter = delimiter
         self.tables = tables  # the raw tables written together
         self.append = append  # orders rows are added to raw.orders instead of replacing it
@@ -190,6 +230,10 @@ class Loader:
         """SELECT of a staged table as it is written: orders with their load_id."""
         load_id = f", CAST({self.load_id} AS BIGINT) AS {LOAD_ID}" if spec is ORDERS else ""
         return f"SELECT *{load_id} FROM stage_{spec.name}"
+
+    def file_column(self, spec: TableSpec, column: str) -> str:
+        """The name (lower case) of a contract column in the file: its own, unless --column-map renames it."""
+        return self.column_map.get(spec.name, {}).get(column, column)
 
     @staticmethod
     def precheck(spec: TableSpec, path_arg: str) -> None:
@@ -244,7 +288,7 @@ class Loader:
         else:
             self.check_line_lengths(label, path)
             delimiter, header_line, names = self._csv_header(label, path)
-            if not any(n.strip().lower() == spec.columns[0] for n in names):
+            if not any(n.strip().lower() == self.file_column(spec, spec.columns[0]) for n in names):
                 self._check_delimiter(label, header_line, delimiter)
             # We parse the header ourselves and hand DuckDB positional names: no sniffing (which may
             # skip "odd" leading rows) and no user text in SQL. Strict RFC 4180: a malformed row is an
@@ -264,15 +308,17 @@ class Loader:
             if key in columns:
                 raise UserError(f"{label}: column {key!r} appears twice")
             columns[key] = expr
-        missing = [c for c in spec.columns[: spec.required] if c not in columns]
+        wanted = {c: self.file_column(spec, c) for c in spec.columns}
+        missing = [c for c in spec.columns[: spec.required] if wanted[c] not in columns]
         if missing:
             found_names = ", ".join(name.strip() for name, _ in exprs)
-            raise UserError(f"{label}: missing required column '{missing[0]}' (found: {found_names})")
-        extra = [name.strip() for name, _ in exprs if name.strip().lower() not in spec.columns]
+            mapped = f" (mapped from {missing[0]})" if wanted[missing[0]] != missing[0] else ""
+            raise UserError(f"{label}: missing required column '{wanted[missing[0]]}'{mapped} (found: {found_names})")
+        extra = [name.strip() for name, _ in exprs if name.strip().lower() not in wanted.values()]
         if extra:
             print(f"warning: {label}: ignoring unknown columns: {', '.join(extra)}", file=sys.stderr)
 
-        select = ", ".join(f"{columns.get(c, 'NULL::VARCHAR')} AS {quote_ident(c)}" for c in spec.columns)
+        select = ", ".join(f"{columns.get(wanted[c], 'NULL::VARCHAR')} AS {quote_ident(c)}" for c in spec.columns)
         self._run(label, f"CREATE OR REPLACE TABLE stage_{spec.name} AS SELECT {select} FROM {source}", params)
         (count,) = self._run(label, f"SELECT count(*) FROM stage_{spec.name}", [])[0]
         if count == 0:
@@ -487,6 +533,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="add the orders file's rows to raw.orders (a day's new rows) instead of replacing it; customers"
         " (and email events) are replaced as usual",
     )
+    parser.add_argument(
+        "--column-map", metavar="FILE",
+        help="YAML file whose rfm_column_map gives, per table, the files' names of contract columns"
+        " (orders: {order_id: id}); the same file can be passed to dbt as --vars",
+    )
     rfm_cli.add_target_options(parser)
     parser.add_argument("--schema", default="raw", type=schema_name, help="schema of the raw tables (default: raw)")
     parser.add_argument("--delimiter", type=parse_delimiter, help="CSV delimiter (default: sniffed); '\\t' for tab")
@@ -505,7 +556,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
         if args.email_events is not None:
             files += ((EMAIL_EVENTS, args.email_events),)
-        loader = Loader(con, args.delimiter, tuple(spec for spec, _ in files), args.append)
+        specs = tuple(spec for spec, _ in files)
+        column_map = read_column_map(args.column_map) if args.column_map else None
+        loader = Loader(con, args.delimiter, specs, args.append, column_map)
         for spec, path in files:
             loader.precheck(spec, path)
         counts = {spec.name: loader.stage(spec, path) for spec, path in files}

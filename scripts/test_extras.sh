@@ -4,6 +4,7 @@
 # Installs requirements-metricflow.txt, requirements-analysis.txt, requirements-superset.txt (.venv-superset,
 # kept between runs: cache it in CI) and Debian's Chromium when missing; here a missing tool is a failure, not
 # a skip.
+#   bash scripts/test_extras.sh [--install-only]   (--install-only: .ci/run runs these tests in the main suite)
 set -euo pipefail
 source "$(dirname "$0")/_env.sh" requirements-metricflow.txt requirements-analysis.txt
 bash scripts/install_chromium.sh
@@ -19,6 +20,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
 fi
 
+if [ "${1:-}" = --install-only ]; then exit 0; fi
+
 echo "==> pytest: semantic layer, report in a browser, k-means, Superset in a browser" >&2
-RFM_TEST_SUPERSET=1 python -m pytest tests/python/test_metricflow.py tests/python/test_report_browser.py \
-    tests/python/test_kmeans_segments.py tests/python/test_superset.py -q -p no:cacheprovider --durations=5
+RFM_REQUIRE_EXTRAS=1 RFM_TEST_SUPERSET=1 python -m pytest tests/python/test_metricflow.py \
+    tests/python/test_report_browser.py tests/python/test_kmeans_segments.py tests/python/test_superset.py -q \
+    -p no:cacheprovider --durations=5

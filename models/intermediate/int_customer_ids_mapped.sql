@@ -3,7 +3,7 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_validated') }}
+    select * from {{ ref('rfm', 'int_customers_validated') }}
     where rejection_reason is null
 
 ),

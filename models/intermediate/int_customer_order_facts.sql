@@ -16,20 +16,20 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where customer_id is not null
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 
 netted as (
 
-    select * from {{ ref('int_purchases_netted') }}
+    select * from {{ ref('rfm', 'int_purchases_netted') }}
 
 ),
 

@@ -16,20 +16,20 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where rejection_reason is null
 
 ),
 
 netted as (
 
-    select * from {{ ref('int_purchases_netted') }}
+    select * from {{ ref('rfm', 'int_purchases_netted') }}
 
 ),
 
 periods as (
 
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 

@@ -3,7 +3,7 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_validated') }}
+    select * from {{ ref('rfm', 'int_customers_validated') }}
     where rejection_reason is null
 
 ),
@@ -11,13 +11,13 @@ customers as (
 raw_customers as (
 
     -- every raw record, rejected ones included: a refusal counts wherever it was written
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('rfm', 'stg_raw__customers') }}
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 

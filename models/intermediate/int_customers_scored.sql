@@ -9,13 +9,13 @@ with
 
 customers as (
 
-    select * from {{ ref('int_purchases_aggregated_to_customers') }}
+    select * from {{ ref('rfm', 'int_purchases_aggregated_to_customers') }}
 
 ),
 
 segment_map as (
 
-    select * from {{ ref('rfm_segment_map') }}
+    select * from {{ rfm_seed('rfm_segment_map') }}
 
 ),
 

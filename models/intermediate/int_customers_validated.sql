@@ -7,7 +7,7 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('rfm', 'stg_raw__customers') }}
 
 ),
 

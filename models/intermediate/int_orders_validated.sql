@@ -20,19 +20,19 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_raw__orders') }}
+    select * from {{ ref('rfm', 'stg_raw__orders') }}
 
 ),
 
 order_statuses as (
 
-    select * from {{ ref('order_statuses') }}
+    select * from {{ rfm_seed('order_statuses') }}
 
 ),
 
 currency_rates as (
 
-    select * from {{ ref('currency_rates') }}
+    select * from {{ rfm_seed('currency_rates') }}
 
 ),
 

@@ -6,33 +6,33 @@ with
 
 facts as (
 
-    select * from {{ ref('int_customer_order_facts') }}
+    select * from {{ ref('rfm', 'int_customer_order_facts') }}
     where frequency > 0
 
 ),
 
 period_facts as (
 
-    select * from {{ ref('int_customer_period_facts') }}
+    select * from {{ ref('rfm', 'int_customer_period_facts') }}
     where frequency > 0
 
 ),
 
 periods as (
 
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

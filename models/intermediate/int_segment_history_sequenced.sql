@@ -8,14 +8,14 @@ with
 
 scored as (
 
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ ref('rfm', 'int_customers_scored') }}
     where period_start_date is not null
 
 ),
 
 periods as (
 
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 

@@ -9,14 +9,14 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
+    select * from {{ ref('rfm', 'int_orders_validated') }}
     where rejection_reason is not null
 
 ),
 
 customers as (
 
-    select * from {{ ref('int_customers_validated') }}
+    select * from {{ ref('rfm', 'int_customers_validated') }}
     where rejection_reason is not null
 
 ),

@@ -9,7 +9,7 @@ with
 {% for source_name, spec in sources.items() %}
     {{ source_name }}_checked as (
 
-        select * from {{ ref(spec.model) }}
+        select * from {{ ref('rfm', spec.model) }}
 
     ),
 
@@ -17,7 +17,7 @@ with
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 

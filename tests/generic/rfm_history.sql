@@ -72,8 +72,9 @@
         ) as previous_population
             on migrated.previous_period_start_date = previous_population.period_start_date
         where
-            not coalesce(migrated.customers_before = previous_population.customers, false)
-            or not coalesce(migrated.customers_after = population.customers, false)
+            -- a period without scored customers (before the first purchase) has no population row: zero
+            migrated.customers_before <> coalesce(previous_population.customers, 0)
+            or migrated.customers_after <> coalesce(population.customers, 0)
     {%- endset -%}
     {{ rfm_fail_with_messages(failures_sql, model.identifier ~ " does not add up to the scored population") }}
 {% endtest %}

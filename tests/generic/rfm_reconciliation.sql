@@ -52,14 +52,14 @@
             select
                 'orders' as source,
                 count(*) as rows_in,
-                sum({{ rfm_parse_money(rfm_clean_text('order_total')) }}) as amount_in
-            from {{ source('raw', 'orders') }}
+                sum({{ rfm_parse_money(rfm_clean_text(rfm_raw_columns_sql(rfm_input('orders'), 'orders')['order_total'])) }}) as amount_in
+            from {{ rfm_input('orders') }}
             union all
             select
                 'customers' as source,
                 count(*) as rows_in,
                 cast(null as decimal(18, 2)) as amount_in
-            from {{ source('raw', 'customers') }}
+            from {{ rfm_input('customers') }}
         ),
         compared as (
             select

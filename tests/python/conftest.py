@@ -8,12 +8,14 @@ written to os.environ, for the same reason.
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,6 +39,10 @@ DB_FILE = "rfm.duckdb"
 PUBLISHED_FILE = "rfm_marts.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
+# The columns of customer_rfm that the oracle predicts.
+RFM_FIELDS = ("customer_id", "as_of_date", "first_order_date", "last_order_date", "recency_days", "frequency",
+              "monetary", "r_score", "f_score", "m_score", "rfm_cell", "segment_code", "segment_name", "email",
+              "first_name", "country", "accepts_marketing", "is_known_customer")
 
 
 def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
@@ -46,6 +52,25 @@ def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:
         writer.writerow(columns)
         writer.writerows([["" if row.get(c) is None else row.get(c) for c in columns] for row in rows])
     return path
+
+
+def assert_rfm_rows_match(rows: Sequence[dict], expected: dict[str, dict]) -> None:
+    """customer_rfm rows (RFM_FIELDS) equal the oracle's, customer by customer; differences named."""
+    actual = {r["customer_id"]: r for r in rows}
+    assert expected, "the oracle scored nobody: the comparison would be vacuous"
+    problems: list[str] = []
+    if missing := sorted(expected.keys() - actual.keys()):
+        problems.append(f"{len(missing)} customers missing from customer_rfm, e.g. {missing[:5]}")
+    if extra := sorted(actual.keys() - expected.keys()):
+        problems.append(f"{len(extra)} unexpected customers in customer_rfm, e.g. {extra[:5]}")
+    differing = [cid for cid in sorted(expected.keys() & actual.keys()) if actual[cid] != expected[cid]]
+    for cid in differing[:5]:
+        fields = [f"    {f}: dbt={actual[cid][f]!r} oracle={expected[cid][f]!r}"
+                  for f in RFM_FIELDS if actual[cid][f] != expected[cid][f]]
+        problems.append(f"customer {cid!r}:\n" + "\n".join(fields))
+    if differing:
+        problems.append(f"{len(differing)} of {len(expected)} customers differ in total")
+    assert not problems, "\n".join(problems)
 
 
 @dataclass
@@ -134,7 +159,7 @@ class Workspace:
 
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
-                 "analyses", "scripts/rfm_publish.py", "scripts/rfm_cli")
+                 "tests/fixtures", "analyses", "scripts/rfm_publish.py", "scripts/rfm_cli")
 
 
 def copy_project(dest: Path) -> Path:
@@ -169,6 +194,80 @@ def build_edited_copy(ws: Workspace, demo: DemoData, root: Path, edit: Callable[
     )
 
 
+# The only skips a run may have (scripts/test.sh fails on any other): (node id prefix, words of the skip
+# reason) -> why this one is acceptable. Anything else skipped means a promise went untested.
+OPTIONAL_TOOL_SKIPS: dict[tuple[str, str], str] = {
+    ("tests/python/test_metricflow.py", "MetricFlow CLI not installed"):
+        "optional tool: .ci/run and scripts/test_extras.sh install it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
+    ("tests/python/test_report_browser.py", "chromium"):
+        "optional tool: .ci/run and scripts/test_extras.sh install it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
+    ("tests/python/test_superset.py", "set RFM_TEST_SUPERSET=1"):
+        "optional tool: .ci/run and scripts/test_extras.sh set it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
+    ("tests/python/test_kmeans_segments.py", "scikit-learn is not installed"):
+        "optional tool: .ci/run and scripts/test_extras.sh install it (RFM_REQUIRE_EXTRAS=1 forbids this skip)",
+}
+ENGINE_SKIPS: dict[tuple[str, str], str] = {
+    ("tests/python/test_cross_engine.py", "no engine besides DuckDB is up"):
+        "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
+    ("tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine", "no engine besides DuckDB is up"):
+        "the DuckDB run; `scripts/test.sh postgres|spark` runs it with the engine up",
+    ("tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines", "no engine besides DuckDB is up"):
+        "the DuckDB run; `scripts/test.sh postgres` runs the host project route with the engine up",
+    ("tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines", "checked on PostgreSQL"):
+        "Spark: its session admits one dbt process at a time; the host route is checked on PostgreSQL",
+    ("tests/python/test_load_raw_engines.py", "no engine besides DuckDB is up"):
+        "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
+    ("tests/python/test_load_raw_engines.py::test_postgres_failed_load_changes_nothing", "PostgreSQL is not up"):
+        "PostgreSQL only: the Spark loader writes through a session that has no transaction to roll back",
+    ("tests/python/test_cross_engine.py::test_marts_identical_to_duckdb[spark-dirty_appended]",
+     "incremental models are tables"):
+        "on Spark the incremental models are built as tables, so the appended day is a second full build that "
+        "the dirty comparison already covers; a third Spark build would cost ~1 min of CI for no new SQL path",
+}
+
+
+def allowed_skips() -> dict[tuple[str, str], str]:
+    optional = {} if os.environ.get("RFM_REQUIRE_EXTRAS") == "1" else OPTIONAL_TOOL_SKIPS
+    return {**optional, **ENGINE_SKIPS}
+
+
+def skip_allowed(nodeid: str, reason: str) -> bool:
+    return any(nodeid.startswith(prefix) and words.lower() in reason.lower()
+               for prefix, words in allowed_skips())
+
+
+_unexpected_skips: list[str] = []
+
+
+def _note_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if not skip_allowed(report.nodeid, reason):
+            _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _note_skip(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    _note_skip(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skip outside the allow-list above fails the run (on the controller only, under pytest-xdist)."""
+    if hasattr(session.config, "workerinput") or not _unexpected_skips:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(f"error: {len(_unexpected_skips)} skips outside the allow-list in tests/python/conftest.py:")
+        for line in sorted(set(_unexpected_skips)):
+            reporter.write_line(f"  {line}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @dataclass(frozen=True)
 class DemoData:
     orders: Path
@@ -184,16 +283,58 @@ def generate_demo(out: Path, *extra: str) -> DemoData:
     return DemoData(out / "orders.csv", out / "customers.csv")
 
 
+@contextmanager
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """(a directory shared by every pytest-xdist worker of this run, whether this worker must fill it).
+
+    The first worker to ask fills it while holding a lock; the others wait for it and then only read it,
+    so a session fixture costs one build per run, not one per worker.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's base temp dir is a child of the run's
+    shared, done = root / f"shared_{name}", root / f"shared_{name}.done"
+    with (root / f"shared_{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            yield shared, False
+            return
+        shutil.rmtree(shared, ignore_errors=True)  # a worker that failed half-way
+        shared.mkdir()
+        yield shared, True
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
-    """The default clean demo data set (seed 42), generated once per session."""
-    return generate_demo(tmp_path_factory.mktemp("demo_data"))
+    """The default clean demo data set (seed 42), generated once per run."""
+    with once_per_run(tmp_path_factory, "demo_data") as (out, fill):
+        if fill:
+            generate_demo(out)
+    return DemoData(out / "orders.csv", out / "customers.csv")
+
+
+@pytest.fixture(scope="session")
+def dirty_demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    """The demo with 5 % bad rows of every kind (seed 42), generated once per run."""
+    with once_per_run(tmp_path_factory, "dirty_demo_data") as (out, fill):
+        if fill:
+            generate_demo(out, "--dirty-share", "0.05")
+    return DemoData(out / "orders.csv", out / "customers.csv")
 
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_data: DemoData) -> Workspace:
-    """The demo loaded and `dbt build` run once with default vars; shared read-only by tests (clone to vary)."""
-    ws = Workspace(tmp_path_factory.mktemp("demo_build"))
-    ws.load(demo_data.orders, demo_data.customers)
-    ws.dbt("build")
-    return ws
+    """The demo loaded and `dbt build` run once per run with default vars; each worker gets its own copy
+    (database and target/), shared read-only by its tests (clone to vary)."""
+    with once_per_run(tmp_path_factory, "demo_build") as (root, fill):
+        # scripts/test.sh has just built this same demo (seed 42, rfm_today pinned): start from its build.
+        if fill and (prebuilt := os.environ.get("RFM_DEMO_BUILD")):
+            shutil.copytree(prebuilt, root, dirs_exist_ok=True)
+        elif fill:
+            ws = Workspace(root)
+            ws.load(demo_data.orders, demo_data.customers)
+            ws.dbt("build")
+        copy = tmp_path_factory.mktemp("demo_build")
+        shutil.copytree(root, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("duckdb_tmp", "logs"))
+    return Workspace(copy)

@@ -15,7 +15,9 @@ from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
-from conftest import PROJECT_DIR, DemoData, Workspace
+import pytest
+from conftest import PROJECT_DIR, SEEDS_DIR, TODAY, DemoData, Workspace
+from oracle import expected_customer_ids, expected_customer_rfm, read_customers_csv, read_orders_csv
 
 POINTS = {"open": 10, "click": 20, "unsubscribe": -15, "bounce": 0}
 INACTIVITY_POINTS = -15
@@ -36,7 +38,8 @@ def parse_day(text: str) -> date | None:
     return None
 
 
-def oracle(events: list[dict[str, str]], customers: set[str], scoring_date: date) -> dict[str, tuple[int, str]]:
+def oracle(events: list[dict[str, str]], customers: set[str], scoring_date: date,
+           period_days: int = PERIOD_DAYS) -> dict[str, tuple[int, str]]:
     per: dict[str, list[tuple[str, date]]] = defaultdict(list)
     for event in events:
         day = parse_day(event["occurred_at"])
@@ -50,7 +53,7 @@ def oracle(events: list[dict[str, str]], customers: set[str], scoring_date: date
         if mine:
             engaged = [day for kind, day in mine if kind in ("open", "click")]
             since = max(engaged) if engaged else min(day for _, day in mine)
-            score += ((scoring_date - since).days // PERIOD_DAYS) * INACTIVITY_POINTS
+            score += ((scoring_date - since).days // period_days) * INACTIVITY_POINTS
         result[customer] = (score, tier(score))
     return result
 
@@ -63,7 +66,9 @@ def write_events(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-def test_engagement_matches_oracle(demo_build: Workspace, demo_data: DemoData, tmp_path: Path) -> None:
+@pytest.mark.parametrize("period_days", [PERIOD_DAYS, 30])  # the default, and var rfm_engagement_inactivity_days
+def test_engagement_matches_oracle(period_days: int, demo_build: Workspace, demo_data: DemoData,
+                                   tmp_path: Path) -> None:
     ws = demo_build.clone(tmp_path / "ws")
     events_path = tmp_path / "email_events.csv"
     subprocess.run(
@@ -72,8 +77,11 @@ def test_engagement_matches_oracle(demo_build: Workspace, demo_data: DemoData, t
         check=True, capture_output=True, text=True,
     )
     # Edge cases on top: on the tier boundaries, after the scoring date, unparseable, unknown customer, caps.
-    customers = sorted(r[0] for r in ws.query("select customer_id from main.customer_lifecycle"))
-    (scoring_date,) = ws.query("select max(scoring_date) from main.customer_engagement")[0]
+    # Who is scored and on which day come from the raw data through the RFM oracle, not from the marts.
+    raw_orders, raw_customers = read_orders_csv(demo_data.orders), read_customers_csv(demo_data.customers)
+    customers = sorted(expected_customer_ids(raw_orders, raw_customers, seeds_dir=SEEDS_DIR, today=TODAY))
+    rfm = expected_customer_rfm(raw_orders, raw_customers, seeds_dir=SEEDS_DIR, today=TODAY)
+    (scoring_date,) = {row["as_of_date"] for row in rfm.values()}
     a, b, c, d = customers[:4]
     extra = [
         (a, "open", "2026-06-30"), (a, "open", "2026-06-30 10:00:00"),  # 20 -> medium edge
@@ -93,10 +101,11 @@ def test_engagement_matches_oracle(demo_build: Workspace, demo_data: DemoData, t
         cwd=PROJECT_DIR, env=ws.env, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    ws.dbt("build", "--select", "stg_raw__email_events+", "engagement_scoring")
+    ws.dbt("build", "--select", "stg_raw__email_events+", "engagement_scoring",
+           vars={"rfm_engagement_inactivity_days": period_days})
 
     expected = oracle([dict(zip(("customer_id", "event_type", "occurred_at"), r)) for r in rows], set(customers),
-                      scoring_date)
+                      scoring_date, period_days)
     got = {r[0]: (r[1], r[2]) for r in ws.query(
         "select customer_id, engagement_score, engagement_tier from main.customer_engagement")}
     assert got.keys() == expected.keys()

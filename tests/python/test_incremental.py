@@ -16,8 +16,7 @@ import csv
 from pathlib import Path
 
 import duckdb
-import pytest
-from conftest import DemoData, Workspace, generate_demo
+from conftest import DemoData, Workspace
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "int_purchases_aggregated_to_customers")
@@ -102,12 +101,8 @@ def last_run_rows(ws: Workspace, table: str) -> int:
     return ws.query(f"select count(*) from main.{table} where {column} = (select max({column}) from main.{table})")[0][0]
 
 
-@pytest.fixture(scope="module")
-def dirty_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
-    return generate_demo(tmp_path_factory.mktemp("incremental_data"), "--dirty-share", "0.05")
-
-
-def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo: DemoData) -> None:
+def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo_data: DemoData) -> None:
+    dirty_demo = dirty_demo_data
     ws = Workspace(tmp_path / "incremental")
     ws.load(dirty_demo.orders, dirty_demo.customers)
     ws.dbt(*BUILD, vars=DIRTY)

@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id"]
+ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id",
+                 "refunded_amount"]
 CUSTOMER_COLUMNS = ["customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern"]
 ORDERS_CSV = (
     "order_id,customer_id,ordered_at,order_total,status,currency,refund_of_order_id\n"
@@ -81,8 +82,8 @@ def test_csv_is_stored_as_text_exactly_as_it_arrived(env: Env) -> None:
     columns, rows = env.table("orders")
     assert columns == ORDER_COLUMNS
     assert rows == [
-        ("O1", "C1", "2024-01-02 10:00:00", "12.50", "completed", "EUR", None),
-        ("  O2 ", "C1", "2024-01-03", "-2.00", " Completed ", "eur", "O1"),
+        ("O1", "C1", "2024-01-02 10:00:00", "12.50", "completed", "EUR", None, None),
+        ("  O2 ", "C1", "2024-01-03", "-2.00", " Completed ", "eur", "O1", None),
     ]
     assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", " A@x.com ", "Zoé", None, "fr", "Y", None)])
 
@@ -112,8 +113,8 @@ def test_parquet_typed_columns_become_text(env: Env) -> None:
     result = env.load(orders, customers)
     assert result.returncode == 0, result.stderr
     assert env.table("orders")[1] == [
-        ("17", "C1", "2024-01-02 03:04:05", "12.50", None, "0.1", None),
-        ("18", "C1", "2024-01-02 03:04:05.123456", "-3.00", None, "100000000000000000000", None),
+        ("17", "C1", "2024-01-02 03:04:05", "12.50", None, "0.1", None, None),
+        ("18", "C1", "2024-01-02 03:04:05.123456", "-3.00", None, "100000000000000000000", None, None),
     ]
     assert env.table("customers")[1] == [("C1", None, None, "2023-12-01", None, "true", None)]
 
@@ -122,7 +123,7 @@ def test_missing_optional_columns_become_null_columns(env: Env) -> None:
     orders = env.write("o.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,5\n")
     result = env.load(orders, env.write("c.csv", "customer_id\nC1\n"))
     assert result.returncode == 0, result.stderr
-    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None)])
+    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None, None)])
     assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", None, None, None, None, None, None)])
 
 
@@ -151,7 +152,7 @@ def test_wrong_delimiter_is_named(env: Env) -> None:
     assert_user_error(env.load(semicolon, tabbed, "--delimiter", ";"), "customers file", "looks like '\\t'-delimited")
     # Left to the sniffer, both load.
     assert env.load(semicolon, tabbed).returncode == 0
-    assert env.table("orders")[1] == [("O1", "C1", "2024-01-02", "5,10", None, None, None)]
+    assert env.table("orders")[1] == [("O1", "C1", "2024-01-02", "5,10", None, None, None, None)]
 
 
 def test_invalid_utf8_names_the_line(env: Env) -> None:
@@ -201,6 +202,37 @@ def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragmen
     else:
         extra = ["--profiles-dir", str(env.tmp)]
     assert_user_error(env.load(orders, customers, *extra), *fragments)
+    assert not env.db.exists()
+
+
+COLUMN_MAP = "rfm_column_map:\n  orders: {order_id: ID, ordered_at: Created_At, refunded_amount: total_refunded}\n  customers: {customer_id: id}\n"
+
+
+def test_column_map_renames_file_columns(env: Env) -> None:
+    """--column-map: the files keep their own column names (matched without regard to case)."""
+    orders = env.write("o.csv", "id,customer_id,created_at,order_total,total_refunded,Note\nO1,C1,2024-01-02,5,1.50,x\n")
+    result = env.load(orders, env.write("c.csv", "Id,email\nC1,a@example.com\n"), "--column-map", str(env.write("map.yml", COLUMN_MAP)))
+    assert result.returncode == 0, result.stderr
+    assert "ignoring unknown columns: Note" in result.stderr
+    assert env.table("orders") == (ORDER_COLUMNS, [("O1", "C1", "2024-01-02", "5", None, None, None, "1.50")])
+    assert env.table("customers") == (CUSTOMER_COLUMNS, [("C1", "a@example.com", None, None, None, None, None)])
+
+
+@pytest.mark.parametrize(
+    ("column_map", "fragments"),
+    [
+        ("rfm_column_map:\n  orders: {order_total: price}\n", ("missing required column 'price' (mapped from order_total)",)),
+        ("rfm_column_map:\n  orders: {total: price}\n", ("orders has no column 'total'",)),
+        ("rfm_column_map:\n  refunds: {order_id: id}\n", ("unknown table 'refunds'",)),
+        ("rfm_column_map:\n  orders: {order_id: ''}\n", ("orders.order_id must name a column",)),
+        ("orders: {order_id: id}\n", ("expected a mapping under the key rfm_column_map",)),
+        ("rfm_column_map: [\n", ("not valid YAML",)),
+    ],
+)
+def test_column_map_errors_are_one_line(env: Env, column_map: str, fragments: tuple[str, ...]) -> None:
+    result = env.load(env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV),
+                      "--column-map", str(env.write("map.yml", column_map)))
+    assert_user_error(result, "column map" if "price" not in fragments[0] else "orders file", *fragments)
     assert not env.db.exists()
 
 

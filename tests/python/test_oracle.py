@@ -9,9 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR, SEEDS_DIR, TODAY, DemoData, Workspace, generate_demo
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from conftest import RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
 
 import oracle
 from oracle import Row, expected_customer_rfm, expected_rejects, ntile
@@ -311,44 +309,7 @@ def test_nobody_scored_without_purchases() -> None:
     assert rfm([order("a", "5", status="cancelled"), order("b", "-5")]) == {}
 
 
-# ------------------------------------------------------------------------------------- properties (§3, §7)
-
-
-_values = st.sampled_from(["", " ", "x", "1", "-1", "10.5", "2026-01-01", "2026-12-01", "completed", "pending",
-                           "usd", "bogus", None])
-_ids = st.sampled_from(["o1", "o2", " o1", "o3", "", None])
-_order_rows = st.lists(
-    st.fixed_dictionaries({
-        "order_id": _ids, "customer_id": st.sampled_from(["a", "b", "c", None]), "ordered_at": _values,
-        "order_total": _values, "status": _values, "currency": _values,
-        "refund_of_order_id": st.sampled_from([None, "o1", "o2"]),
-    }),
-    max_size=12,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(_order_rows, st.randoms(use_true_random=False))
-def test_row_order_does_not_matter_and_rejects_are_bounded(rows: list[Row], rnd: random.Random) -> None:
-    shuffled = rows[:]
-    rnd.shuffle(shuffled)
-    assert rfm(rows) == rfm(shuffled)
-    assert Counter(rejects(rows)) == Counter(rejects(shuffled))
-    assert len(rejects(rows)) <= len(rows)
-
-
 # -------------------------------------------------------------------------------------- end to end vs dbt
-
-RFM_FIELDS = ("customer_id", "as_of_date", "first_order_date", "last_order_date", "recency_days", "frequency",
-              "monetary", "r_score", "f_score", "m_score", "rfm_cell", "segment_code", "segment_name", "email",
-              "first_name", "country", "accepts_marketing", "is_known_customer")
-
-needs_models = pytest.mark.skipif(
-    not (PROJECT_DIR / "models" / "marts" / "customer_rfm.sql").exists()
-    or not (PROJECT_DIR / "scripts" / "load_raw.py").exists()
-    or not (PROJECT_DIR / "scripts" / "generate_demo_data.py").exists(),
-    reason="dbt models or loader/generator scripts not written yet",
-)
 
 
 def oracle_rfm(data: DemoData, **kw) -> dict[str, dict]:
@@ -357,21 +318,7 @@ def oracle_rfm(data: DemoData, **kw) -> dict[str, dict]:
 
 
 def assert_same_rfm(ws: Workspace, expected: dict[str, dict]) -> None:
-    actual = {r["customer_id"]: r for r in ws.query_dicts(f"select {', '.join(RFM_FIELDS)} from customer_rfm")}
-    assert expected, "the oracle scored nobody: the comparison would be vacuous"
-    problems: list[str] = []
-    if missing := sorted(expected.keys() - actual.keys()):
-        problems.append(f"{len(missing)} customers missing from customer_rfm, e.g. {missing[:5]}")
-    if extra := sorted(actual.keys() - expected.keys()):
-        problems.append(f"{len(extra)} unexpected customers in customer_rfm, e.g. {extra[:5]}")
-    differing = [cid for cid in sorted(expected.keys() & actual.keys()) if actual[cid] != expected[cid]]
-    for cid in differing[:5]:
-        fields = [f"    {f}: dbt={actual[cid][f]!r} oracle={expected[cid][f]!r}"
-                  for f in RFM_FIELDS if actual[cid][f] != expected[cid][f]]
-        problems.append(f"customer {cid!r}:\n" + "\n".join(fields))
-    if differing:
-        problems.append(f"{len(differing)} of {len(expected)} customers differ in total")
-    assert not problems, "\n".join(problems)
+    assert_rfm_rows_match(ws.query_dicts(f"select {', '.join(RFM_FIELDS)} from customer_rfm"), expected)
 
 
 def assert_same_rejects(ws: Workspace, expected_list: list[tuple]) -> None:
@@ -385,7 +332,6 @@ def assert_same_rejects(ws: Workspace, expected_list: list[tuple]) -> None:
     )
 
 
-@needs_models
 def test_mart_column_types(demo_build: Workspace) -> None:
     """Decimal and date columns must come back as such, or the exact comparison would be meaningless."""
     row = demo_build.query_dicts(f"select {', '.join(RFM_FIELDS)} from customer_rfm limit 1")[0]
@@ -393,12 +339,10 @@ def test_mart_column_types(demo_build: Workspace) -> None:
     assert all(type(row[f]) is date for f in ("as_of_date", "first_order_date", "last_order_date")), row
 
 
-@needs_models
 def test_demo_split_matches_oracle(demo_build: Workspace, demo_data: DemoData) -> None:
     assert_same_rfm(demo_build, oracle_rfm(demo_data))
 
 
-@needs_models
 def test_demo_shared_matches_oracle(demo_build: Workspace, demo_data: DemoData, tmp_path: Path) -> None:
     ws = demo_build.clone(tmp_path)
     ws.dbt("run", "--select", "+customer_rfm", vars={"rfm_tie_policy": "shared"})
@@ -407,7 +351,6 @@ def test_demo_shared_matches_oracle(demo_build: Workspace, demo_data: DemoData, 
     assert_same_rfm(ws, expected)
 
 
-@needs_models
 def test_demo_past_as_of_date_matches_oracle(demo_build: Workspace, demo_data: DemoData, tmp_path: Path) -> None:
     default = next(iter(oracle_rfm(demo_data).values()))["as_of_date"]
     past = default - timedelta(days=120)
@@ -416,9 +359,8 @@ def test_demo_past_as_of_date_matches_oracle(demo_build: Workspace, demo_data: D
     assert_same_rfm(ws, oracle_rfm(demo_data, as_of_date=past))
 
 
-@needs_models
-def test_dirty_demo_matches_oracle(tmp_path: Path) -> None:
-    data = generate_demo(tmp_path / "data", "--dirty-share", "0.05")
+def test_dirty_demo_matches_oracle(dirty_demo_data: DemoData, tmp_path: Path) -> None:
+    data = dirty_demo_data
     ws = Workspace(tmp_path / "ws")
     ws.load(data.orders, data.customers)
     ws.dbt("build", vars={"rfm_unknown_status_severity": "warn"})
@@ -473,7 +415,6 @@ def messy_rows(rnd: random.Random, n_orders: int = 400, n_customers: int = 80) -
     return orders, customers
 
 
-@needs_models
 @pytest.mark.parametrize("seed", [1, 2])
 def test_messy_rows_match_oracle(seed: int, tmp_path: Path) -> None:
     orders, customers = messy_rows(random.Random(seed))

@@ -6,10 +6,12 @@ Installs nothing: the browser tests are skipped when /usr/bin/chromium is missin
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -57,6 +59,42 @@ def test_report_is_self_contained(page: Path) -> None:
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
     assert html.count("<svg") == 5  # four grid panels (M = 4..1) and the bar chart
     assert "Segment migration" in html  # the demo builds rfm_segment_migration
+
+
+def html_table(page: str, heading: str) -> list[list[str]]:
+    """The body rows of the first table after `heading`, as cell texts (tags dropped)."""
+    body = page.split(f"<h2>{heading}</h2>", 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def mean(total: Decimal, count: int, decimals: int) -> str:
+    return f"{(Decimal(total) / count).quantize(Decimal(10) ** -decimals, rounding=ROUND_HALF_UP):,.{decimals}f}"
+
+
+def test_report_figures_match_marts(demo_build: Workspace, page: Path) -> None:
+    """The figures on the page, recomputed from customer_rfm and the raw tables (not from the summary marts
+    the report reads)."""
+    text = page.read_text(encoding="utf-8")
+    per_segment = {name: (n, recency, frequency, monetary) for name, n, recency, frequency, monetary in
+                   demo_build.query("select segments.segment_name, count(scored.customer_id), sum(recency_days),"
+                                    " sum(frequency), sum(monetary) from rfm_segments as segments left join"
+                                    " customer_rfm as scored on scored.segment_code = segments.segment_code"
+                                    " group by 1")}
+    expected = {name: [f"{n:,}", *([mean(r, n, 1), mean(f, n, 2), mean(m, n, 2)] if n else ["–"] * 3)]
+                for name, (n, r, f, m) in per_segment.items()}
+    shown = {row[0]: row[1:5] for row in html_table(text, "Average profile per segment")}
+    assert shown == expected
+    # the bars: customers and revenue of every segment
+    for name, (n, _, _, monetary) in per_segment.items():
+        assert f"{n:,} customers" in text and f"{monetary or 0:,.2f} revenue" in text, name
+
+    raw = dict(demo_build.query("select 'orders', count(*) from raw.orders union all"
+                                " select 'customers', count(*) from raw.customers"))
+    rejected = dict(demo_build.query("select source, count(*) from data_quality_rejects group by 1"))
+    quality = {row[0]: row[1:4] for row in html_table(text, "Data quality")}
+    assert quality == {source: [f"{n:,}", f"{n - rejected.get(source, 0):,}", f"{rejected.get(source, 0):,}"]
+                       for source, n in raw.items()}
 
 
 @needs_chromium

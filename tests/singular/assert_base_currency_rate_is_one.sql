@@ -7,7 +7,7 @@
             ~ "; rates must be to the base, so re-base the seed",
             ["rate_to_base"]
         ) }} as failure_message
-    from {{ ref('currency_rates') }}
+    from {{ rfm_seed('currency_rates') }}
     where currency_code = '{{ rfm_base_currency() }}' and rate_to_base <> 1
 {%- endset %}
 

@@ -2,13 +2,13 @@ with
 
 staged_customers as (
 
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('rfm', 'stg_raw__customers') }}
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 

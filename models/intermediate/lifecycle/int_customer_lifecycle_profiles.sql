@@ -5,21 +5,21 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_deduplicated') }}
+    select * from {{ ref('rfm', 'int_customers_deduplicated') }}
 
 ),
 
 buyers as (
 
     -- today's scoring (the other rows are the history's periods)
-    select * from {{ ref('int_purchases_aggregated_to_customers') }}
+    select * from {{ ref('rfm', 'int_purchases_aggregated_to_customers') }}
     where period_start_date is null
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 

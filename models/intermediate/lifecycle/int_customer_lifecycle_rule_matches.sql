@@ -2,13 +2,13 @@ with
 
 profiles as (
 
-    select * from {{ ref('int_customer_lifecycle_profiles') }}
+    select * from {{ ref('rfm', 'int_customer_lifecycle_profiles') }}
 
 ),
 
 rules as (
 
-    select * from {{ ref('lifecycle_segment_rules') }}
+    select * from {{ ref('rfm', 'lifecycle_segment_rules') }}
 
 ),
 

@@ -2,19 +2,19 @@ with
 
 flows as (
 
-    select * from {{ ref('campaign_flows') }}
+    select * from {{ ref('rfm', 'campaign_flows') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('customer_rfm') }}
+    select * from {{ ref('rfm', 'customer_rfm') }}
 
 ),
 
 entries as (
 
-    select * from {{ ref('rfm_segment_entries') }}
+    select * from {{ ref('rfm', 'rfm_segment_entries') }}
 
 ),
 

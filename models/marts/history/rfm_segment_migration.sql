@@ -2,7 +2,7 @@ with
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 
@@ -24,7 +24,7 @@ arrivals as (
 periods as (
 
     -- empty periods included: everybody scored before one of them is gone
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
     where previous_period_start_date is not null
 
 ),

@@ -2,20 +2,20 @@ with
 
 segment_history as (
 
-    select * from {{ ref('int_segment_history_sequenced') }}
+    select * from {{ ref('rfm', 'int_segment_history_sequenced') }}
 
 ),
 
 segments as (
 
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ rfm_seed('rfm_segments') }}
 
 ),
 
 periods as (
 
     -- every period of the range, empty ones included
-    select * from {{ ref('int_history_periods_listed') }}
+    select * from {{ ref('rfm', 'int_history_periods_listed') }}
 
 ),
 

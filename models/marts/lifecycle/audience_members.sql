@@ -2,13 +2,13 @@ with
 
 customer_segments as (
 
-    select * from {{ ref('customer_segments') }}
+    select * from {{ ref('rfm', 'customer_segments') }}
 
 ),
 
 messages as (
 
-    select * from {{ ref('segment_messages') }}
+    select * from {{ ref('rfm', 'segment_messages') }}
 
 ),
 

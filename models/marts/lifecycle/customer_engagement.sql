@@ -4,31 +4,31 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customer_lifecycle_profiles') }}
+    select * from {{ ref('rfm', 'int_customer_lifecycle_profiles') }}
 
 ),
 
 scoring_window as (
 
-    select * from {{ ref('int_as_of_dates_resolved') }}
+    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
 
 ),
 
 customer_ids as (
 
-    select * from {{ ref('int_customer_ids_mapped') }}
+    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
 
 ),
 
 email_events as (
 
-    select * from {{ ref('stg_raw__email_events') }}
+    select * from {{ ref('rfm', 'stg_raw__email_events') }}
 
 ),
 
 scoring as (
 
-    select * from {{ ref('engagement_scoring') }}
+    select * from {{ ref('rfm', 'engagement_scoring') }}
 
 ),
 

@@ -2,21 +2,21 @@ with
 
 profiles as (
 
-    select * from {{ ref('int_customer_lifecycle_profiles') }}
+    select * from {{ ref('rfm', 'int_customer_lifecycle_profiles') }}
 
 ),
 
 first_matches as (
 
     -- the first matching rule by priority
-    select * from {{ ref('int_customer_lifecycle_rule_matches') }}
+    select * from {{ ref('rfm', 'int_customer_lifecycle_rule_matches') }}
     where match_rank = 1
 
 ),
 
 rules as (
 
-    select * from {{ ref('lifecycle_segment_rules') }}
+    select * from {{ ref('rfm', 'lifecycle_segment_rules') }}
 
 ),
 

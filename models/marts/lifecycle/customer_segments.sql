@@ -2,31 +2,31 @@ with
 
 lifecycle as (
 
-    select * from {{ ref('customer_lifecycle') }}
+    select * from {{ ref('rfm', 'customer_lifecycle') }}
 
 ),
 
 rfm as (
 
-    select * from {{ ref('customer_rfm') }}
+    select * from {{ ref('rfm', 'customer_rfm') }}
 
 ),
 
 engagement as (
 
-    select * from {{ ref('customer_engagement') }}
+    select * from {{ ref('rfm', 'customer_engagement') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('int_customers_deduplicated') }}
+    select * from {{ ref('rfm', 'int_customers_deduplicated') }}
 
 ),
 
 concerns as (
 
-    select * from {{ ref('int_customer_concerns') }}
+    select * from {{ ref('rfm', 'int_customer_concerns') }}
 
 ),
 

@@ -2,19 +2,19 @@ with
 
 rules as (
 
-    select * from {{ ref('lifecycle_segment_rules') }}
+    select * from {{ ref('rfm', 'lifecycle_segment_rules') }}
 
 ),
 
 matches as (
 
-    select * from {{ ref('int_customer_lifecycle_rule_matches') }}
+    select * from {{ ref('rfm', 'int_customer_lifecycle_rule_matches') }}
 
 ),
 
 lifecycle as (
 
-    select * from {{ ref('customer_lifecycle') }}
+    select * from {{ ref('rfm', 'customer_lifecycle') }}
 
 ),
 

@@ -1,22 +1,24 @@
+{%- set customers = rfm_input('customers') %}
+{%- set columns = rfm_raw_columns_sql(customers, 'customers') %}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ customers }}
 
 ),
 
 cleaned as (
 
     select
-        {{ rfm_clean_text('customer_id') }} as customer_id,
-        {{ rfm_normalize_email('email') }} as email,
-        {{ rfm_clean_text('first_name') }} as first_name,
-        {{ rfm_clean_text('created_at') }} as created_at_text,
-        upper({{ rfm_clean_text('country') }}) as country,
-        {{ rfm_clean_text('accepts_marketing') }} as accepts_marketing_text,
-        -- optional: raw tables loaded before the column existed have none
-        lower({{ rfm_clean_text(rfm_optional_column(source('raw', 'customers'), 'concern')) }}) as concern
+        {{ rfm_clean_text(columns['customer_id']) }} as customer_id,
+        {{ rfm_normalize_email(columns['email']) }} as email,
+        {{ rfm_clean_text(columns['first_name']) }} as first_name,
+        {{ rfm_clean_text(columns['created_at']) }} as created_at_text,
+        upper({{ rfm_clean_text(columns['country']) }}) as country,
+        {{ rfm_clean_text(columns['accepts_marketing']) }} as accepts_marketing_text,
+        lower({{ rfm_clean_text(columns['concern']) }}) as concern
 
     from source
 

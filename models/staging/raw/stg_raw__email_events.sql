@@ -1,6 +1,9 @@
+{%- set events = rfm_input('email_events') %}
+{%- set columns = rfm_raw_columns_sql(events, 'email_events') %}
+{%- set names = rfm_column_map('email_events') %}
 {%- set email_events = rfm_optional_relation(
-    source('raw', 'email_events'),
-    {'customer_id': 'string', 'event_type': 'string', 'occurred_at': 'string'}
+    events,
+    {names['customer_id']: 'string', names['event_type']: 'string', names['occurred_at']: 'string'}
 ) %}
 
 with
@@ -14,9 +17,9 @@ source as (
 cleaned as (
 
     select
-        {{ rfm_clean_text('customer_id') }} as customer_id,
-        lower({{ rfm_clean_text('event_type') }}) as event_type,
-        {{ rfm_clean_text('occurred_at') }} as occurred_at_text
+        {{ rfm_clean_text(columns['customer_id']) }} as customer_id,
+        lower({{ rfm_clean_text(columns['event_type']) }}) as event_type,
+        {{ rfm_clean_text(columns['occurred_at']) }} as occurred_at_text
 
     from source
 
