@@ -135,8 +135,6 @@ def script_outputs(ws: EngineWorkspace, script: str, out: Path) -> dict[str, byt
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
 def test_scripts_write_identical_files(engine: str, script: str, build: Callable[[str, str], EngineWorkspace],
                                        tmp_path: Path) -> None:
-    if script == "kmeans_segments.py":
-        pytest.importorskip("sklearn", reason="k-means needs requirements-analysis.txt")
     duck = script_outputs(build("duckdb", "dirty"), script, tmp_path / "duckdb")
     other = script_outputs(build(engine, "dirty"), script, tmp_path / engine)
     assert duck, f"{script} wrote nothing on duckdb: the comparison would be vacuous"
