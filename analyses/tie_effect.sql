@@ -14,7 +14,9 @@ scored as (
 
 segment_map as (
 
+    -- the map of the active grid
     select * from {{ rfm_seed('rfm_segment_map') }}
+    where score_levels = {{ rfm_score_levels() }}
 
 ),
 

@@ -19,11 +19,14 @@
 
 {% macro rfm_order_rules_hash() -%}
     {#- What the validation of one order row depends on besides the row, its order id's other rows and
-        today: the status and currency seeds and the vars that bound amounts. When it changes, every row is
-        validated again. -#}
+        today: the status and currency seeds, the vars that bound amounts and the reporting time zone (which
+        dates the rows); and the scoring window, which decides which validated rows the facts count. When it
+        changes, every row is validated again, so that the facts built from them are recomputed too
+        (rfm_customer_order_facts_reset). -#}
     {%- set text_type = api.Column.translate_type('string') -%}
     {{ dbt.hash(dbt.concat([
-        "'" ~ rfm_base_currency() ~ '|' ~ rfm_max_order_total() ~ "|'",
+        "'" ~ rfm_base_currency() ~ '|' ~ rfm_max_order_total() ~ '|' ~ rfm_reporting_time_zone() ~ '|'
+        ~ rfm_scoring_window_text() ~ "|'",
         "(select coalesce(" ~ dbt.listagg(
             dbt.concat(['statuses.status', "'='", dbt.cast('statuses.is_purchase', text_type)]), "','",
             'order by statuses.status') ~ ", '') from " ~ rfm_seed('order_statuses') ~ " as statuses)",

@@ -4,12 +4,13 @@
 
 {% macro rfm_is_valid_purchase_on(netted, as_of_date) -%}
     {#- True when a row of int_purchases_netted is a valid purchase on scoring date `as_of_date`: the row's
-        net amount is the one in force then (only orders and refunds dated before the scoring date count)
-        and it is above zero (docs/rules.md sections 5 and 6). -#}
+        net amount is the one in force then (only orders and refunds dated before the scoring date count),
+        it is above zero, and the order is inside the scoring window (docs/rules.md sections 5 and 6). -#}
     (
         {{ netted }}.net_since_date < {{ as_of_date }}
         and ({{ netted }}.net_until_date is null or {{ as_of_date }} <= {{ netted }}.net_until_date)
         and {{ netted }}.net_total_base > 0
+        and {{ rfm_in_scoring_window(netted ~ '.ordered_date', as_of_date) }}
     )
 {%- endmacro %}
 

@@ -1,16 +1,22 @@
 {#- Helpers for the generic tests in tests/generic/: failures that say in words what is wrong. -#}
-{% macro rfm_fail_with_messages(failures_sql, subject) %}
+{% macro rfm_fail_with_messages(failures_sql, subject, error_when='1 = 1', max_lines=20) %}
     {#- Under `dbt build` / `dbt test`, read the failure sentences and put them in front of the user: an
         error (stopping everything downstream) for severity error, a warning naming them for severity warn.
-        Elsewhere (compile, docs) only the SQL is returned: it still yields one row per problem. -#}
+        `error_when`, a condition on the failure rows, keeps the others at a warning under severity error
+        (the test's fail_calc must agree). At most `max_lines` sentences are shown (none: all). Elsewhere
+        (compile, docs) only the SQL is returned: it still yields one row per problem. -#}
     {%- if execute and flags.WHICH in ('build', 'test', 'retry') -%}
-        {%- set failures = run_query('select failure_message from (' ~ failures_sql ~ ') as failures order by 1') -%}
+        {%- set failures = run_query(
+            'select failure_message, case when ' ~ error_when ~ ' then 1 else 0 end as is_error from ('
+            ~ failures_sql ~ ') as failures order by 1'
+        ) -%}
         {%- set messages = failures.columns[0].values() -%}
         {%- if messages | length > 0 -%}
-            {%- set more = messages | length - 20 -%}
-            {%- set text = subject ~ ":\n  - " ~ (messages[:20] | join("\n  - "))
+            {%- set shown = messages | length if max_lines is none else max_lines -%}
+            {%- set more = messages | length - shown -%}
+            {%- set text = subject ~ ":\n  - " ~ (messages[:shown] | join("\n  - "))
                 ~ ("\n  ... and " ~ more ~ " more" if more > 0 else "") -%}
-            {%- if config.get('severity', 'error') | lower == 'error' -%}
+            {%- if config.get('severity', 'error') | lower == 'error' and 1 in failures.columns[1].values() | map('int') -%}
                 {{ exceptions.raise_compiler_error(text) }}
             {%- else -%}
                 {% do exceptions.warn(text) %}

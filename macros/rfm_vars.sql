@@ -121,6 +121,16 @@
     {{ return([periods, 1] | max) }}
 {% endmacro %}
 
+{% macro rfm_reporting_time_zone() %}
+    {#- The IANA zone that order dates are taken in (docs/rules.md section 2). Only names from the tz
+        database pass, so the value is safe to quote into SQL. -#}
+    {%- set value = var('rfm_reporting_time_zone') | string | trim -%}
+    {%- if value not in modules.pytz.all_timezones -%}
+        {{ exceptions.raise_compiler_error("var rfm_reporting_time_zone must be an IANA time zone name such as UTC, Europe/Paris or America/New_York, got " ~ '"' ~ value ~ '"') }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
 {% macro rfm_identifier_var(name) %}
     {#- A schema name that reaches SQL as an identifier: letters, digits and underscores only, so no quoting
         trick can break out of it (tests/python/test_hostile_input.py feeds it hostile values). -#}
@@ -131,12 +141,25 @@
     {{ return(value) }}
 {% endmacro %}
 
+{% macro rfm_share_var(name) %}
+    {#- A share of rows from 0 to 1, written as a decimal (0.2 for 20 %). -#}
+    {%- set raw = var(name) | string | trim -%}
+    {%- if not modules.re.match('^(0?[.][0-9]+|[01]([.][0-9]*)?)$', raw) or (raw | float) > 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a share from 0 to 1 written as a decimal (0.2 for 20 %), got " ~ '"' ~ raw ~ '"') }}
+    {%- endif -%}
+    {{ return(raw) }}
+{% endmacro %}
+
 {% macro rfm_raw_schema() %}
     {{ return(rfm_identifier_var('rfm_raw_schema')) }}
 {% endmacro %}
 
 {% macro rfm_unknown_status_severity() %}
     {{ return(rfm_choice_var('rfm_unknown_status_severity', ['error', 'warn'])) }}
+{% endmacro %}
+
+{% macro rfm_unknown_currency_severity() %}
+    {{ return(rfm_choice_var('rfm_unknown_currency_severity', ['error', 'warn'])) }}
 {% endmacro %}
 
 {% macro source(source_name, table_name) %}
@@ -157,11 +180,49 @@
     {%- do rfm_base_currency() -%}
     {%- do rfm_raw_schema() -%}
     {%- do rfm_unknown_status_severity() -%}
+    {%- do rfm_unknown_currency_severity() -%}
+    {%- do rfm_share_var('rfm_reject_share_warn') -%}
+    {%- do rfm_share_var('rfm_reject_share_error') -%}
+    {%- do rfm_reporting_time_zone() -%}
     {%- do rfm_incremental_lookback_days() -%}
     {%- do rfm_history_grain() -%}
     {%- do rfm_history_period_bound() -%}
     {%- do rfm_engagement_inactivity_days() -%}
     {%- do rfm_replenishment_lead_days() -%}
     {%- do rfm_replenishment_grace_days() -%}
+    {%- do rfm_scoring_window() -%}
     {{ return('') }}
 {% endmacro %}
+
+{% macro rfm_scoring_window() %}
+    {#- Var rfm_scoring_window: none for all history, else {'count': N, 'unit': 'day' or 'month'} from
+        "N days" or "N months" (docs/rules.md section 6). -#}
+    {%- set value = var('rfm_scoring_window', '') | string | trim | lower -%}
+    {%- if value in ('', 'none', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set match = modules.re.match('^([0-9]{1,5}) *(day|days|month|months)$', value) -%}
+    {%- set limits = {'day': 36500, 'month': 1200} -%}
+    {%- set unit = match.group(2).rstrip('s') if match else none -%}
+    {%- if not match or (match.group(1) | int) < 1 or (match.group(1) | int) > limits[unit] -%}
+        {{ exceptions.raise_compiler_error("var rfm_scoring_window must be empty (all history) or a number of days or months, e.g. \"365 days\" or \"12 months\" (1 to 36500 days, 1 to 1200 months), got " ~ '"' ~ value ~ '"') }}
+    {%- endif -%}
+    {{ return({'count': match.group(1) | int, 'unit': unit}) }}
+{% endmacro %}
+
+{% macro rfm_scoring_window_text() %}
+    {#- The window in words ('12 month', or 'all' for all history): for signatures and hashes. -#}
+    {%- set window = rfm_scoring_window() -%}
+    {{ return('all' if window is none else window['count'] ~ ' ' ~ window['unit']) }}
+{% endmacro %}
+
+{% macro rfm_in_scoring_window(date_expr, as_of_date_expr) -%}
+    {#- True when a purchase dated `date_expr` is inside the scoring window ending at `as_of_date_expr` (the
+        start of that day): on or after as_of_date minus the window. -#}
+    {%- set window = rfm_scoring_window() -%}
+    {%- if window is none -%}
+        true
+    {%- else -%}
+        {{ date_expr }} >= cast({{ dbt.dateadd(window['unit'], -window['count'], as_of_date_expr) }} as date)
+    {%- endif -%}
+{%- endmacro %}

@@ -169,7 +169,7 @@ create or replace table bare_rfm as
 with
 rates as (select currency_code, cast(rate_to_base as decimal(18, 6)) as rate_to_base from read_csv('{rates}', all_varchar = true)),
 statuses as (select status, is_purchase from read_csv('{statuses}')),
-segment_map as (select * from read_csv('{segment_map}')),
+segment_map as (select * from read_csv('{segment_map}') where score_levels = 4),
 orders as (
     select
         trim(o.order_id) as order_id,
@@ -256,7 +256,7 @@ def run_pandas(orders_path: Path, out: Path) -> None:
     seeds = PROJECT_DIR / "seeds"
     rates = pd.read_csv(seeds / "currency_rates.csv", dtype=str)
     statuses = pd.read_csv(seeds / "order_statuses.csv", dtype=str)
-    segment_map = pd.read_csv(seeds / "rfm_segment_map.csv")
+    segment_map = pd.read_csv(seeds / "rfm_segment_map.csv").query("score_levels == 4").drop(columns="score_levels")
 
     o = pd.read_parquet(orders_path, columns=["order_id", "customer_id", "ordered_at", "order_total",
                                               "status", "currency", "refund_of_order_id"])

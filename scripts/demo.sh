@@ -19,8 +19,10 @@ python scripts/generate_demo_data.py --out data/demo --dirty-share "$dirty_share
 python scripts/load_raw.py --orders data/demo/orders.csv --customers data/demo/customers.csv
 
 echo "==> dbt build" >&2
-# A dirty data set carries unknown statuses on purpose: report them as a warning instead of stopping.
-dbt build --vars "{rfm_unknown_status_severity: $([ "$dirty_share" = 0 ] && echo error || echo warn)}"
+# A dirty data set carries unknown statuses and currencies on purpose: report them as warnings instead
+# of stopping (its rejected share stays under rfm_reject_share_error; above rfm_reject_share_warn it warns).
+severity=$([ "$dirty_share" = 0 ] && echo error || echo warn)
+dbt build --vars "{rfm_unknown_status_severity: $severity, rfm_unknown_currency_severity: $severity}"
 
 echo "==> segments" >&2
 dbt --quiet show --limit 20 --inline "

@@ -138,9 +138,11 @@ def text_expr(column: str, duck_type: str) -> str:
     if t == "VARCHAR":
         return col
     if t.startswith("TIMESTAMP"):
-        # Contract format 'YYYY-MM-DD HH:MM:SS[.ffffff]'; instants are written in UTC, no zone.
+        # Contract format 'YYYY-MM-DD HH:MM:SS[.ffffff]'; instants are written in UTC with a Z, which staging
+        # converts to the reporting time zone (a timestamp without zone is already in it).
         ts = f"timezone('UTC', {col})" if "TIME ZONE" in t else f"{col}::TIMESTAMP"
-        return f"regexp_replace(strftime({ts}, '%Y-%m-%d %H:%M:%S.%f'), '\\.000000$', '')"
+        text = f"regexp_replace(strftime({ts}, '%Y-%m-%d %H:%M:%S.%f'), '\\.000000$', '')"
+        return f"{text} || 'Z'" if "TIME ZONE" in t else text
     if t in ("DOUBLE", "FLOAT", "REAL"):
         # Shortest repr, then plain decimal text (no exponent); NaN/inf stay as DuckDB spells them.
         plain = f"regexp_replace(try_cast({col}::VARCHAR AS DECIMAL(38, 10))::VARCHAR, '\\.?0+$', '')"

@@ -46,12 +46,6 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
 )
 
-# One colour per segment, in display order (best first): greens for the engaged, warm colours for the
-# slipping, grey for the lost. Cycled if the seed ever holds more segments.
-SEGMENT_COLOURS = (
-    "#1b7837", "#3f9f4f", "#8cc97e", "#1f8a8a", "#5ab4d6", "#e3b448",
-    "#f08a3c", "#d7452f", "#8e6bbf", "#8c8c8c", "#a3136f",
-)
 HEAT_LOW, HEAT_HIGH = (244, 248, 251), (8, 69, 148)
 
 
@@ -81,9 +75,12 @@ def load(target: dict[str, Any]) -> ReportData:
     with open_marts(target, MARTS) as marts:
         summary = marts.rows("select * from rfm_segment_summary order by display_order, segment_code")
         segments = [
-            Segment(row["segment_code"], row["segment_name"], SEGMENT_COLOURS[i % len(SEGMENT_COLOURS)], row)
-            for i, row in enumerate(summary)
+            # the segment's own colour (seeds/rfm_segments.csv); the template escapes it like every value
+            Segment(row["segment_code"], row["segment_name"], row["colour"], row)
+            for row in summary
         ]
+        # the grid the customers were scored on (the default one when nobody is)
+        levels = marts.rows("select coalesce(max(score_levels), 4) as levels from customer_rfm")[0]["levels"]
         cells = marts.rows(
             """
             select map.r_score, map.f_score, map.m_score, map.segment_code, count(customers.customer_id) as customers
@@ -91,8 +88,10 @@ def load(target: dict[str, Any]) -> ReportData:
             left join customer_rfm as customers
                 on map.r_score = customers.r_score and map.f_score = customers.f_score
                 and map.m_score = customers.m_score
+            where map.score_levels = :levels
             group by map.r_score, map.f_score, map.m_score, map.segment_code
             """,
+            levels=levels,
         )
         as_of_date = marts.rows("select max(as_of_date) as as_of_date from customer_rfm")[0]["as_of_date"]
         quality = marts.rows("select * from data_quality_summary")
@@ -118,7 +117,7 @@ def load(target: dict[str, Any]) -> ReportData:
             )
     return ReportData(
         as_of_date=as_of_date,
-        levels=max((c["r_score"] for c in cells), default=0),
+        levels=levels,
         segments=segments,
         cells={(c["r_score"], c["f_score"], c["m_score"]): (c["segment_code"], c["customers"]) for c in cells},
         quality=quality,

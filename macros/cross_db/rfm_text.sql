@@ -46,10 +46,11 @@
 {%- endmacro %}
 
 {% macro rfm_is_timestamp_text(expr) -%}
-    {#- YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]] naming a real date and time. The calendar check sits inside
-        the case so that it only ever casts text the pattern has already vouched for. -#}
+    {#- YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]][[ ]zone]] naming a real date and time, the zone being Z or an
+        offset +HH, +HHMM or +HH:MM (- too). The calendar check sits inside the case so that it only ever
+        casts text the pattern has already vouched for. -#}
     case
-        when {{ rfm_regexp_like(expr, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?$') }}
+        when {{ rfm_regexp_like(expr, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?( ?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?))?)?$') }}
             then substring({{ expr }}, 1, 4) <> '0000'
             and cast(substring({{ expr }}, 9, 2) as integer) <= case
                 when substring({{ expr }}, 6, 2) in ('04', '06', '09', '11') then 30
@@ -68,10 +69,75 @@
 {%- endmacro %}
 
 {% macro default__rfm_parse_timestamp(expr) -%}
+    {#- A timestamp in the reporting time zone: text with a zone is converted to it, text without one is
+        taken to be in it already. The zone starts at the first space, Z, + or - after the date. -#}
+    {%- set time_text = 'substring(' ~ expr ~ ', 12)' -%}
     case
         when {{ rfm_is_timestamp_text(expr) }}
-            then cast(replace({{ expr }}, 'T', ' ') as {{ api.Column.translate_type('timestamp') }})
+            then case
+                when length({{ expr }}) > 16 and {{ rfm_regexp_like(time_text, '[ Z+-]') }}
+                    then {{ rfm_zoned_timestamp(
+                        "substring(" ~ expr ~ ", 1, 10) || ' ' || regexp_replace(" ~ time_text ~ ", '[ Z+-].*$', '')",
+                        "replace(replace(regexp_replace(" ~ time_text ~ ", '^[^ Z+-]*', ''), ' ', ''), ':', '')"
+                    ) }}
+                else cast(replace({{ expr }}, 'T', ' ') as {{ api.Column.translate_type('timestamp') }})
+            end
     end
+{%- endmacro %}
+
+{% macro rfm_zoned_timestamp(local_text, zone_text) -%}
+    {#- `local_text` ('YYYY-MM-DD HH:MM[:SS[.f]]') at the UTC offset `zone_text` ('Z', '+HH' or '+HHMM'),
+        as a timestamp in the reporting time zone; null when it, in UTC or in that zone, falls outside
+        years 0001-9999, which not every engine can hold. -#}
+    {%- set timestamp_type = api.Column.translate_type('timestamp') -%}
+    {%- set offset_minutes -%}
+        case
+            when {{ zone_text }} = 'Z' then 0
+            else (
+                cast(substring({{ zone_text }}, 2, 2) as integer) * 60
+                + cast(coalesce(nullif(substring({{ zone_text }}, 4, 2), ''), '0') as integer)
+            ) * case when substring({{ zone_text }}, 1, 1) = '-' then -1 else 1 end
+        end
+    {%- endset -%}
+    {%- set utc = rfm_minus_minutes('cast(' ~ local_text ~ ' as ' ~ timestamp_type ~ ')', offset_minutes) -%}
+    {%- set zone = rfm_reporting_time_zone() -%}
+    {%- set converted = utc if zone == 'UTC' else rfm_utc_to_zone(utc, zone) -%}
+    {%- set in_range = "between cast('0001-01-01 00:00:00' as " ~ timestamp_type
+        ~ ") and cast('9999-12-31 23:59:59.999999' as " ~ timestamp_type ~ ")" -%}
+    case
+        when {{ utc }} {{ in_range }}{% if zone != 'UTC' %} and {{ converted }} {{ in_range }}{% endif %}
+            then {{ converted }}
+    end
+{%- endmacro %}
+
+{% macro rfm_minus_minutes(timestamp, minutes) %}
+    {{ return(adapter.dispatch('rfm_minus_minutes', 'rfm')(timestamp, minutes)) }}
+{% endmacro %}
+
+{% macro default__rfm_minus_minutes(timestamp, minutes) -%}
+    ({{ timestamp }} - ({{ minutes }}) * interval '1 minute')
+{%- endmacro %}
+
+{% macro spark__rfm_minus_minutes(timestamp, minutes) -%}
+    ({{ timestamp }} - make_interval(0, 0, 0, 0, 0, {{ minutes }}, 0))
+{%- endmacro %}
+
+{% macro rfm_utc_to_zone(timestamp, zone) %}
+    {#- The wall-clock time in the IANA zone `zone` (validated by rfm_reporting_time_zone) of a UTC
+        timestamp, daylight saving time included. -#}
+    {{ return(adapter.dispatch('rfm_utc_to_zone', 'rfm')(timestamp, zone)) }}
+{% endmacro %}
+
+{% macro default__rfm_utc_to_zone(timestamp, zone) -%}
+    (({{ timestamp }}) at time zone 'UTC' at time zone '{{ zone }}')
+{%- endmacro %}
+
+{% macro duckdb__rfm_utc_to_zone(timestamp, zone) -%}
+    timezone('{{ zone }}', timezone('UTC', {{ timestamp }}))
+{%- endmacro %}
+
+{% macro spark__rfm_utc_to_zone(timestamp, zone) -%}
+    from_utc_timestamp({{ timestamp }}, '{{ zone }}')
 {%- endmacro %}
 
 {% macro duckdb__rfm_parse_timestamp(expr) -%}
@@ -80,8 +146,9 @@
         'YYYY-MM-DD HH:MM:SS[.f]' (years 0001-9999, a real date and time), else with a 5-digit year,
         ' (BC)' or 'infinity': of these, exactly the 19-byte renderings are the pattern's form. So text
         equal to a 19-byte rendering (optionally 'T' for ' ', or cut to YYYY-MM-DD or YYYY-MM-DD HH:MM,
-        padded back with zeros) is valid, and its value is the default's cast of the same text.
-        Anything else (fractions, invalid text) takes the portable check. -#}
+        padded back with zeros) is valid, and its value is the default's cast of the same text (no
+        zone: a rendering has none, so the reporting time zone changes nothing). Anything else (fractions,
+        zones, invalid text) takes the portable check. -#}
     case
         when strlen({{ expr }}) = 19 and cast(try_cast({{ expr }} as timestamp) as varchar) = {{ expr }}
             then try_cast({{ expr }} as timestamp)

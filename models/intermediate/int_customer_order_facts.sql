@@ -77,11 +77,33 @@ netted as (
 
     ),
 
+    {% if rfm_scoring_window() is not none -%}
+        leaving_orders as (
+
+            -- with a scoring window, purchases leave it as the scoring date moves on: the rows that were in the
+            -- previous run's window (less the lookback) and are out of this one are looked at again
+            select orders.*
+            from orders
+            cross join previous_run
+            cross join scoring_window
+            where
+                {{ rfm_in_scoring_window(
+                    dbt.dateadd('day', lookback_days, 'orders.ordered_date'), 'previous_run.previous_as_of_date'
+                ) }}
+                and not {{ rfm_in_scoring_window('orders.ordered_date', 'scoring_window.as_of_date') }}
+
+        ),
+    {%- endif %}
+
     touched_orders as (
 
         select * from revalidated_orders
         union all
         select * from recent_orders
+        {%- if rfm_scoring_window() is not none %}
+            union all
+            select * from leaving_orders
+        {%- endif %}
 
     ),
 

@@ -46,6 +46,7 @@ order_rows as (
             "coalesce(refund_of_order_id, '')", "'|'",
             dbt.cast('ordered_date', text_type), "'|'",
             dbt.cast('order_total_base', text_type), "'|'",
+            dbt.cast('refunded_amount_base', text_type), "'|'",
             dbt.cast('is_refund', text_type), "'|'",
             dbt.cast('is_purchase_status', text_type),
         ]) }} as row_content
@@ -70,11 +71,13 @@ order_days as (
 
 period_signatures as (
 
-    -- a period's facts depend on exactly the accepted rows dated before its scoring date
+    -- a period's facts depend on exactly the accepted rows dated before its scoring date, and on the
+    -- scoring window that selects among them
     select
         periods.period_start_date,
         periods.as_of_date,
         {{ dbt.hash(dbt.concat([
+            "'" ~ rfm_scoring_window_text() ~ "|'",
             dbt.cast('periods.as_of_date', text_type), "'|'",
             "coalesce(" ~ dbt.cast('sum(order_days.order_rows)', text_type) ~ ", '0')", "'|'",
             "coalesce(" ~ dbt.cast('sum(order_days.row_hash_sum)', text_type) ~ ", '0')",

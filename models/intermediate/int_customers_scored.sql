@@ -15,7 +15,9 @@ customers as (
 
 segment_map as (
 
+    -- the map of the active grid
     select * from {{ rfm_seed('rfm_segment_map') }}
+    where score_levels = {{ levels }}
 
 ),
 

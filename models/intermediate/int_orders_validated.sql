@@ -11,10 +11,13 @@
 
 {%- set content_columns = [
     'order_id', 'customer_id', 'ordered_at_text', 'order_total_text', 'status', 'currency', 'refund_of_order_id',
+    'refunded_amount_text',
 ] -%}
-{%- set parsed_columns = content_columns + ['ordered_at', 'is_order_total_numeric', 'order_total'] -%}
+{%- set parsed_columns = content_columns + [
+    'ordered_at', 'is_order_total_numeric', 'order_total', 'refunded_amount',
+] -%}
 {%- set base_currency = rfm_base_currency() -%}
-{%- do rfm_require_stored_columns(['load_id', 'validated_at', 'validation_rules_hash']) %}
+{%- do rfm_require_stored_columns(['load_id', 'validated_at', 'validation_rules_hash', 'refunded_amount_base']) %}
 
 with
 
@@ -118,9 +121,11 @@ candidates as (
             stored.status,
             stored.currency,
             stored.refund_of_order_id,
+            stored.refunded_amount_text,
             stored.ordered_at,
             {{ rfm_is_decimal_text('stored.order_total_text') }} as is_order_total_numeric,
             stored.order_total,
+            stored.refunded_amount,
             stored.load_id
 
         from stored
@@ -170,21 +175,29 @@ checked as (
         ids_counted.status,
         ids_counted.currency,
         ids_counted.refund_of_order_id,
+        ids_counted.refunded_amount_text,
+        ids_counted.refunded_amount,
         ids_counted.load_id,
         ids_counted.refund_of_order_id is not null as is_refund,
         coalesce(order_statuses.is_purchase, ids_counted.status is null) as is_purchase_status,
-        -- widened before the product: a large amount (rejected as absurd below) times a rate would
-        -- overflow an 18-digit product on DuckDB and stop the build
-        cast(
-            round(
-                cast(ids_counted.order_total as decimal(38, 2))
-                * case
-                    when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
-                    else currency_rates.rate_to_base
-                end,
-                2
-            ) as decimal(18, 2)
-        ) as order_total_base,
+        {%- for name, amount in [
+            ('order_total', 'ids_counted.order_total'),
+            ('refunded_amount', 'coalesce(ids_counted.refunded_amount, 0.00)'),
+        ] %}
+            -- both converted alike, so that an order-level refund nets exactly like a refund row; widened
+            -- before the product: a large amount (rejected as absurd below) times a rate would overflow an
+            -- 18-digit product on DuckDB and stop the build
+            cast(
+                round(
+                    cast({{ amount }} as decimal(38, 2))
+                    * case
+                        when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
+                        else currency_rates.rate_to_base
+                    end,
+                    2
+                ) as decimal(18, 2)
+            ) as {{ name }}_base,
+        {%- endfor %}
         case
             when ids_counted.order_id is null then 'missing_order_id'
             when conflicting_order_ids.order_id is not null then 'conflicting_duplicate'
@@ -206,6 +219,14 @@ checked as (
                 then 'negative_order_total'
             when ids_counted.order_total >= 0 and ids_counted.refund_of_order_id is not null
                 then 'invalid_refund_amount'
+            when
+                ids_counted.refunded_amount_text is not null
+                and (
+                    ids_counted.refunded_amount is null
+                    or ids_counted.refunded_amount < 0
+                    or ids_counted.refunded_amount > ids_counted.order_total
+                )
+                then 'invalid_refunded_amount'
         end as row_rejection_reason
 
     from ids_counted
@@ -267,6 +288,9 @@ final as (
         checked.status,
         checked.currency,
         checked.refund_of_order_id,
+        checked.refunded_amount_text,
+        checked.refunded_amount,
+        checked.refunded_amount_base,
         checked.is_refund,
         checked.is_purchase_status,
         case

@@ -17,7 +17,8 @@ purchase_orders as (
         order_id,
         customer_id,
         ordered_date,
-        order_total_base
+        order_total_base,
+        refunded_amount_base
 
     from orders
     where not is_refund and is_purchase_status
@@ -38,12 +39,13 @@ refunds as (
 
 amount_changes as (
 
-    -- the order's amount from its own date, and each refund from its own date (one dated before its order
-    -- counts from the order's date: an order and its refund are both in the past of any later scoring date)
+    -- the order's amount less its own refunded amount (a column of the order row, so it has no date of its
+    -- own) from the order's date, and each refund row from its own date (one dated before its order counts
+    -- from the order's date: an order and its refund are both in the past of any later scoring date)
     select
         order_id,
         ordered_date as changed_on_date,
-        order_total_base as amount_change_base
+        order_total_base - refunded_amount_base as amount_change_base
 
     from purchase_orders
 

@@ -1,6 +1,6 @@
 {%- set sources = {
-    'orders': {'model': 'int_orders_validated', 'amount': 'order_total'},
-    'customers': {'model': 'int_customers_validated', 'amount': none},
+    'orders': {'model': 'int_orders_validated', 'amount': 'order_total', 'refunded': 'refunded_amount'},
+    'customers': {'model': 'int_customers_validated', 'amount': none, 'refunded': none},
 } -%}
 {%- set all_reasons = (rfm_reject_reasons('orders') + rfm_reject_reasons('customers')) | unique | list %}
 
@@ -47,6 +47,7 @@ per_source as (
 
     {% for source_name, spec in sources.items() %}
         {%- set amount = spec.amount or 'cast(null as decimal(18, 2))' %}
+        {%- set refunded = spec.refunded or 'cast(null as decimal(18, 2))' %}
         select
             '{{ source_name }}' as source,
             count(*) as rows_in,
@@ -58,7 +59,12 @@ per_source as (
             cast(sum({{ amount }}) as decimal(38, 2)) as amount_in,
             cast(sum(case when rejection_reason is null then {{ amount }} end) as decimal(38, 2)) as amount_valid,
             cast(sum(case when rejection_reason is not null then {{ amount }} end) as decimal(38, 2))
-                as amount_rejected
+                as amount_rejected,
+            cast(sum({{ refunded }}) as decimal(38, 2)) as refunded_amount_in,
+            cast(sum(case when rejection_reason is null then {{ refunded }} end) as decimal(38, 2))
+                as refunded_amount_valid,
+            cast(sum(case when rejection_reason is not null then {{ refunded }} end) as decimal(38, 2))
+                as refunded_amount_rejected
 
         from {{ source_name }}_checked
         {% if not loop.last %}union all{% endif %}
@@ -94,6 +100,9 @@ select
     amount_in,
     amount_valid,
     amount_rejected,
+    refunded_amount_in,
+    refunded_amount_valid,
+    refunded_amount_rejected,
     orders_without_customer,
     customers_missing,
     customers_merged

@@ -79,7 +79,9 @@ final as (
             ) as avg_{{ score }}_score,
         {%- endfor %}
         segments.description,
-        segments.recommended_action
+        segments.recommended_action,
+        segments.is_churned,
+        segments.colour
 
     from segments
     cross join totals
@@ -106,5 +108,7 @@ select
     avg_f_score,
     avg_m_score,
     description,
-    recommended_action
+    recommended_action,
+    is_churned,
+    colour
 from final

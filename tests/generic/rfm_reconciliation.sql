@@ -44,21 +44,24 @@
 {% endtest %}
 
 {% test raw_rows_reconcile(model) %}
-    {#- Every raw row is valid or rejected, and so is every cent: raw = valid + rejected, per source,
-        counted straight from the raw tables. -#}
+    {#- Every raw row is valid or rejected, and so is every cent of the amounts and of the orders' own
+        refunded amounts: raw = valid + rejected, per source, counted straight from the raw tables. -#}
     {%- set failures_sql -%}
         with
         raw_totals as (
             select
                 'orders' as source,
                 count(*) as rows_in,
-                sum({{ rfm_parse_money(rfm_clean_text(rfm_raw_columns_sql(rfm_input('orders'), 'orders')['order_total'])) }}) as amount_in
+                {%- set columns = rfm_raw_columns_sql(rfm_input('orders'), 'orders') %}
+                sum({{ rfm_parse_money(rfm_clean_text(columns['order_total'])) }}) as amount_in,
+                sum({{ rfm_parse_money(rfm_clean_text(columns['refunded_amount'])) }}) as refunded_in
             from {{ rfm_input('orders') }}
             union all
             select
                 'customers' as source,
                 count(*) as rows_in,
-                cast(null as decimal(18, 2)) as amount_in
+                cast(null as decimal(18, 2)) as amount_in,
+                cast(null as decimal(18, 2)) as refunded_in
             from {{ rfm_input('customers') }}
         ),
         compared as (
@@ -67,18 +70,22 @@
                 raw_totals.rows_in,
                 coalesce(summary.rows_valid, 0) + coalesce(summary.rows_rejected, 0) as rows_accounted,
                 coalesce(raw_totals.amount_in, 0) as amount_in,
-                coalesce(summary.amount_valid, 0) + coalesce(summary.amount_rejected, 0) as amount_accounted
+                coalesce(summary.amount_valid, 0) + coalesce(summary.amount_rejected, 0) as amount_accounted,
+                coalesce(raw_totals.refunded_in, 0) as refunded_in,
+                coalesce(summary.refunded_amount_valid, 0) + coalesce(summary.refunded_amount_rejected, 0)
+                    as refunded_accounted
             from raw_totals
             left join {{ model }} as summary
                 on raw_totals.source = summary.source
         )
         select
             {{ rfm_sentence(
-                "{}: {} raw rows and {} raw amount, but valid + rejected = {} rows and {} amount",
-                ["source", "rows_in", "amount_in", "rows_accounted", "amount_accounted"]
+                "{}: {} raw rows, {} raw amount and {} raw refunded amount, but valid + rejected = {} rows, {} amount"
+                ~ " and {} refunded amount",
+                ["source", "rows_in", "amount_in", "refunded_in", "rows_accounted", "amount_accounted", "refunded_accounted"]
             ) }} as failure_message
         from compared
-        where rows_in <> rows_accounted or amount_in <> amount_accounted
+        where rows_in <> rows_accounted or amount_in <> amount_accounted or refunded_in <> refunded_accounted
     {%- endset -%}
     {{ rfm_fail_with_messages(failures_sql, "raw rows do not reconcile with " ~ model.identifier) }}
 {% endtest %}

@@ -10,23 +10,30 @@ normalising is done here.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 Row = dict[str, str | None]
 Reject = tuple[str, str | None, str]
 
-ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id")
+ORDER_COLUMNS = (
+    "order_id", "customer_id", "ordered_at", "order_total", "status", "currency", "refund_of_order_id", "refunded_amount",
+)
 CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern")
 
 # re.ASCII: `\d` must not accept non-ASCII digits; fullmatch: `$` would accept a trailing newline.
-_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?", re.ASCII)
+_TIMESTAMP_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(?: ?(Z|[+-]\d{2}(?::?\d{2})?))?)?",
+    re.ASCII,
+)
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 _TRIMMED = " \t\n\r"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -67,19 +74,35 @@ def clean(value: str | None) -> str | None:
     return value or None
 
 
-def parse_timestamp(value: str | None) -> datetime | None:
-    """`YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]]` naming a real date/time, else None."""
+def parse_timestamp(value: str | None, zone: str = "UTC") -> datetime | None:
+    """`YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]][[ ]Z|±HH[[:]MM]]]` naming a real date/time, else None.
+
+    The result is naive, in the reporting time zone `zone`: a value with Z or an offset is converted to it,
+    a value without one is taken to be in it (§2).
+    """
     if value is None:
         return None
     m = _TIMESTAMP_RE.fullmatch(value)
     if m is None:
         return None
-    *whole, fraction = m.groups()
+    *whole, fraction, offset = m.groups()
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in whole)
     micro = int(fraction.ljust(6, "0")) if fraction else 0
     try:
-        return datetime(year, month, day, hour, minute, second, micro)
+        local = datetime(year, month, day, hour, minute, second, micro)
     except ValueError:  # not a real calendar date/time (2023-02-30, 25:00, ...)
+        return None
+    if offset is None:
+        return local
+    digits = offset.replace(":", "")
+    hours, minutes = (0, 0) if digits == "Z" else (int(digits[1:3]), int(digits[3:5] or 0))
+    if hours > 23 or minutes > 59:
+        return None
+    minutes = (hours * 60 + minutes) * (-1 if digits[0] == "-" else 1)
+    try:  # None when the time, in UTC or in the reporting zone, falls outside years 1-9999
+        instant = local.replace(tzinfo=timezone(timedelta(minutes=minutes))).astimezone(timezone.utc)
+        return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    except (OverflowError, ValueError):
         return None
 
 
@@ -114,7 +137,7 @@ def normalise(row: Row, columns: Sequence[str]) -> dict[str, str | None]:
 class Seeds:
     statuses: dict[str, bool]  # status -> is_purchase
     rates: dict[str, Decimal]  # currency_code -> rate_to_base
-    segment_map: dict[tuple[int, int, int], str]
+    segment_maps: dict[int, dict[tuple[int, int, int], str]]  # score_levels -> (r, f, m) -> segment_code
     segment_names: dict[str, str]
 
     @classmethod
@@ -123,13 +146,13 @@ class Seeds:
             with (seeds_dir / name).open(newline="", encoding="utf-8") as fh:
                 return list(csv.DictReader(fh))
 
+        segment_maps: dict[int, dict[tuple[int, int, int], str]] = defaultdict(dict)
+        for r in rows("rfm_segment_map.csv"):
+            segment_maps[int(r["score_levels"])][(int(r["r_score"]), int(r["f_score"]), int(r["m_score"]))] = r["segment_code"]
         return cls(
             statuses={r["status"]: r["is_purchase"].strip().lower() == "true" for r in rows("order_statuses.csv")},
             rates={r["currency_code"]: Decimal(r["rate_to_base"]) for r in rows("currency_rates.csv")},
-            segment_map={
-                (int(r["r_score"]), int(r["f_score"]), int(r["m_score"])): r["segment_code"]
-                for r in rows("rfm_segment_map.csv")
-            },
+            segment_maps=dict(segment_maps),
             segment_names={r["segment_code"]: r["segment_name"] for r in rows("rfm_segments.csv")},
         )
 
@@ -166,6 +189,7 @@ class Order:
     status: str | None
     currency: str | None
     refund_of: str | None
+    refunded: Decimal  # the order's own refunded amount (0 when absent), in its currency
 
 
 @dataclass(frozen=True)
@@ -206,15 +230,16 @@ def _dedupe(
 
 
 def _check_orders(
-    orders: Iterable[Row], seeds: Seeds, today: date, max_order_total: Decimal, base_currency: str
+    orders: Iterable[Row], seeds: Seeds, today: date, max_order_total: Decimal, base_currency: str, zone: str
 ) -> tuple[list[Order], list[Reject]]:
     rejects: list[Reject] = []
     accepted: list[Order] = []
     for row in _dedupe([normalise(r, ORDER_COLUMNS) for r in orders], "order_id", "orders", rejects):
-        ordered_at = parse_timestamp(row["ordered_at"])
+        ordered_at = parse_timestamp(row["ordered_at"], zone)
         total = parse_amount(row["order_total"])
+        refunded = parse_amount(row["refunded_amount"])
         status, currency, refund_of = row["status"], row["currency"], row["refund_of_order_id"]
-        # First matching rule wins (§3, orders 4-12); rule 13 needs the accepted set, so it runs below.
+        # First matching rule wins (§3, orders 4-13); rule 14 needs the accepted set, so it runs below.
         reason = (
             "missing_customer_id" if row["customer_id"] is None
             else "unparseable_ordered_at" if ordered_at is None
@@ -225,6 +250,8 @@ def _check_orders(
             else "future_dated" if ordered_at.date() > today
             else "negative_order_total" if total < 0 and refund_of is None
             else "invalid_refund_amount" if refund_of is not None and total >= 0
+            else "invalid_refunded_amount" if row["refunded_amount"] is not None
+            and (refunded is None or refunded < 0 or refunded > total)
             else None
         )
         if reason is not None:
@@ -232,7 +259,9 @@ def _check_orders(
             continue
         order_id, customer_id = row["order_id"], row["customer_id"]
         assert order_id and customer_id and ordered_at and total is not None  # narrowed by the rules above
-        accepted.append(Order(order_id, customer_id, ordered_at.date(), total, status, currency, refund_of))
+        accepted.append(
+            Order(order_id, customer_id, ordered_at.date(), total, status, currency, refund_of, refunded or Decimal(0))
+        )
     purchase_ids = {o.order_id for o in accepted if o.refund_of is None}
     kept: list[Order] = []
     for order in accepted:
@@ -243,11 +272,11 @@ def _check_orders(
     return kept, rejects
 
 
-def _check_customers(customers: Iterable[Row]) -> tuple[list[Customer], list[Reject]]:
+def _check_customers(customers: Iterable[Row], zone: str) -> tuple[list[Customer], list[Reject]]:
     rejects: list[Reject] = []
     accepted: list[Customer] = []
     for row in _dedupe([normalise(r, CUSTOMER_COLUMNS) for r in customers], "customer_id", "customers", rejects):
-        created_at = parse_timestamp(row["created_at"])
+        created_at = parse_timestamp(row["created_at"], zone)
         if row["created_at"] is not None and created_at is None:
             rejects.append(("customers", row["customer_id"], "unparseable_created_at"))
             continue
@@ -269,10 +298,14 @@ def expected_rejects(
     today: date,
     max_order_total: Decimal = Decimal(1000000),
     base_currency: str = "EUR",
+    zone: str = "UTC",
 ) -> list[Reject]:
     """(source, raw_key, reason) for every rejected raw row (§3); compare as a multiset, order is not defined."""
     seeds = Seeds.load(seeds_dir)
-    return _check_orders(orders, seeds, today, max_order_total, base_currency)[1] + _check_customers(customers)[1]
+    return (
+        _check_orders(orders, seeds, today, max_order_total, base_currency, zone)[1]
+        + _check_customers(customers, zone)[1]
+    )
 
 
 # -------------------------------------------------------------------------------------- merge by email (§4)
@@ -318,6 +351,15 @@ def expected_customer_ids(orders: Iterable[Row], customers: Iterable[Row], *, se
 # --------------------------------------------------------------------------------------------- scores (§7)
 
 
+def minus(day: date, count: int, unit: str) -> date:
+    """`day` less `count` days or months; a month step keeps the day of month, capped at the month's end."""
+    if unit == "day":
+        return day - timedelta(days=count)
+    months = day.year * 12 + day.month - 1 - count
+    year, month = divmod(months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
 def ntile(n: int, buckets: int) -> list[int]:
     """SQL NTILE for n ordered rows: the first n % buckets buckets get one extra row; n < buckets uses 1..n."""
     size, extra = divmod(n, buckets)
@@ -353,21 +395,24 @@ def expected_customer_rfm(
     as_of_date: date | None = None,
     today: date,
     score_levels: int = 4,
+    scoring_window: tuple[int, str] | None = None,
     tie_policy: str = "split",
     max_order_total: Decimal = Decimal(1000000),
     base_currency: str = "EUR",
+    zone: str = "UTC",
 ) -> dict[str, dict]:
     """The `customer_rfm` rows the contract expects, keyed by (survivor or late-arriving) customer_id.
 
-    `today` plays var `rfm_today`; `as_of_date=None` means the default of §6. Each value is a dict with
+    `today` plays var `rfm_today`, `zone` var `rfm_reporting_time_zone`; `as_of_date=None` means the default of §6; `scoring_window` plays var
+    rfm_scoring_window as (count, 'day' or 'month'), None for all history. Each value is a dict with
     customer_id, as_of_date, first_order_date, last_order_date, recency_days, frequency, monetary (Decimal),
     r_score, f_score, m_score, rfm_cell, segment_code, segment_name, email, first_name, country,
     accepts_marketing, is_known_customer.
     """
     seeds = Seeds.load(seeds_dir)
-    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency)
+    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency, zone)
     customers = list(customers)
-    id_map, merged = _merge_customers(_check_customers(customers)[0], refused_emails(customers))
+    id_map, merged = _merge_customers(_check_customers(customers, zone)[0], refused_emails(customers))
 
     def is_purchase_status(o: Order) -> bool:
         return o.status is None or seeds.statuses[o.status]
@@ -379,20 +424,22 @@ def expected_customer_rfm(
             return {}
         as_of_date = max(dates) + timedelta(days=1)
 
-    def to_base(o: Order) -> Decimal:
+    def to_base(o: Order, amount: Decimal) -> Decimal:
         # The seed's rates are to the configured base currency, which itself needs no rate.
         rate = Decimal(1) if o.currency in (None, base_currency) else seeds.rates[o.currency]
-        return (o.total * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
+        return (amount * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
 
     refunds: dict[str, Decimal] = defaultdict(Decimal)
     for o in accepted_orders:
         if o.refund_of is not None and o.ordered_on < as_of_date:
-            refunds[o.refund_of] += to_base(o)
+            refunds[o.refund_of] += to_base(o, o.total)
 
+    window_start = date.min if scoring_window is None else minus(as_of_date, *scoring_window)
     per_customer: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
     for o in purchases:
-        net = max(to_base(o) + refunds[o.order_id], Decimal("0.00"))
-        if net > 0 and o.ordered_on < as_of_date:
+        # §5: refund rows and the order's own refunded amount, each converted on its own
+        net = max(to_base(o, o.total) + refunds[o.order_id] - to_base(o, o.refunded), Decimal("0.00"))
+        if net > 0 and window_start <= o.ordered_on < as_of_date:
             per_customer[id_map.get(o.customer_id, o.customer_id)].append((o.ordered_on, net))
     if not per_customer:
         return {}
@@ -407,7 +454,7 @@ def expected_customer_rfm(
     result: dict[str, dict] = {}
     for cid, purchases_of in per_customer.items():
         customer = merged.get(cid)
-        segment = seeds.segment_map.get((r[cid], f[cid], m[cid]))
+        segment = seeds.segment_maps.get(score_levels, {}).get((r[cid], f[cid], m[cid]))
         result[cid] = {
             "customer_id": cid,
             "as_of_date": as_of_date,

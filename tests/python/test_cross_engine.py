@@ -1,6 +1,7 @@
 """One project, three engines: the demo, clean and dirty, built on DuckDB and on every other engine that is
 up gives the same marts, value for value; so does the dirty demo with a day appended and built
-incrementally (PostgreSQL; on Spark the incremental models are tables). The scripts that read the marts
+incrementally (PostgreSQL; on Spark the incremental models are tables), and so do the platform-shaped rows of
+test_time_zones.py (offsets, DST, refunded amounts) reported in New York. The scripts that read the marts
 (the report, the audience exports and k-means, through scripts/rfm_cli/marts.py) write byte-identical
 files on each engine.
 
@@ -22,7 +23,10 @@ import pytest
 from conftest import PROJECT_DIR, DemoData, generate_demo
 from engines import OTHER_ENGINES, EngineWorkspace, Rows, as_text, engine_workspace, needs_other_engine
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
-from test_incremental import next_customers, next_day, read_rows, write_rows
+from test_incremental import DIRTY, next_customers, next_day, read_rows, write_rows
+from test_time_zones import CUSTOMERS as PLATFORM_CUSTOMERS
+from test_time_zones import ORDERS as PLATFORM_ORDERS
+from test_time_zones import ZONED_VARS
 
 # mart -> its key (None: no key, compared as a multiset of rows)
 MARTS = {
@@ -34,8 +38,10 @@ MARTS = {
 # dataset -> (generate_demo_data.py arguments, dbt vars besides rfm_today, which Workspace.dbt pins)
 DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "clean": ((), {}),
-    "dirty": (("--dirty-share", "0.05"), {"rfm_unknown_status_severity": "warn"}),
-    "dirty_appended": (("--dirty-share", "0.05"), {"rfm_unknown_status_severity": "warn"}),
+    "dirty": (("--dirty-share", "0.05"), DIRTY),
+    "dirty_appended": (("--dirty-share", "0.05"), DIRTY),
+    # not a demo: the platform-shaped rows of test_time_zones.py (offsets, DST, refunded amounts), in New York
+    "platform": ((), {**ZONED_VARS, "rfm_reporting_time_zone": "America/New_York"}),
 }
 
 pytestmark = needs_other_engine
@@ -52,10 +58,13 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, s
         def get(engine: str, dataset: str) -> EngineWorkspace:
             if (engine, dataset) not in built:
                 arguments, build_vars = DATASETS[dataset]
-                if dataset not in data:
-                    data[dataset] = generate_demo(tmp_path_factory.mktemp(f"{dataset}_data"), *arguments)
                 ws = workspaces.enter_context(engine_workspace(engine, tmp_path_factory.mktemp(f"{engine}_{dataset}")))
-                ws.load(data[dataset].orders, data[dataset].customers)
+                if dataset == "platform":
+                    ws.load(PLATFORM_ORDERS, PLATFORM_CUSTOMERS)
+                else:
+                    if dataset not in data:
+                        data[dataset] = generate_demo(tmp_path_factory.mktemp(f"{dataset}_data"), *arguments)
+                    ws.load(data[dataset].orders, data[dataset].customers)
                 ws.dbt("build", vars=build_vars)
                 if dataset == "dirty_appended":
                     # the day of test_incremental.py, appended, then an incremental build

@@ -43,6 +43,15 @@ CASES: dict[str, tuple[str, str]] = {
         " (select max(period_start_date) from main.rfm_segment_migration) and from_segment_code is not null",
         "migrations count",
     ),
+    "unique_combination": (
+        "insert into main.rfm_segment_trend select * from main.rfm_segment_trend"
+        " where segment_code = 'champions' and period_start_date = (select max(period_start_date) from main.rfm_segment_trend)",
+        "appears 2 times in rfm_segment_trend",
+    ),
+    "matches_pattern": (
+        "update main.rfm_segments set colour = 'red' where segment_code = 'lost'",
+        'colour "red" does not match',
+    ),
     "one_row_per_customer": (
         "insert into main.customer_lifecycle select * from main.customer_lifecycle"
         " where customer_id = (select min(customer_id) from main.customer_lifecycle)",
@@ -51,10 +60,9 @@ CASES: dict[str, tuple[str, str]] = {
 }
 # generic tests whose failing case is elsewhere: test -> the pytest test that makes it fail
 COVERED_ELSEWHERE = {
-    "grid_complete": "test_seed_guard.py::test_bad_map_edit_stops_build_and_keeps_marts",
-    "unique_combination": "test_seed_guard.py::test_bad_map_edit_stops_build_and_keeps_marts",
-    "values_in_range": "test_seed_guard.py::test_bad_map_edit_stops_build_and_keeps_marts",
-    "values_in": "test_seed_guard.py::test_bad_map_edit_stops_build_and_keeps_marts",
+    "grid_complete": "test_seed_guard.py::test_bad_seed_edit_stops_build_and_keeps_marts",
+    "values_in_range": "test_seed_guard.py::test_bad_seed_edit_stops_build_and_keeps_marts",
+    "values_in": "test_seed_guard.py::test_bad_seed_edit_stops_build_and_keeps_marts",
     "lifecycle_rules_can_match": "test_lifecycle.py::test_rule_that_never_matches_stops_build_and_keeps_marts",
     "lifecycle_segments_not_empty": "test_lifecycle.py::test_empty_segment_warns_naming_it",
 }

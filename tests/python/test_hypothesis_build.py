@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SEEDS_DIR, TODAY, Workspace
+from conftest import MESSY_VARS, SEEDS_DIR, TODAY, Workspace
 from hypothesis import HealthCheck, event, example, given, note, seed, settings
 from hypothesis import strategies as st
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_customer_rfm, expected_rejects
@@ -35,8 +35,10 @@ CUSTOMER_IDS = mostly(st.sampled_from(["c1", "c2", " c1 ", "c'3", 'c"4', "é5", 
                       st.sampled_from(["", " ", "\t", None, "C1"]))
 DATES = mostly(
     st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 11, 25)).map(date.isoformat)
-    | st.sampled_from(["2024-02-29", "2024-12-31 23:59:59", "2025-06-30T08:00", "2026-11-25 23:59:59.5"]),
-    st.sampled_from(["2023-02-29", "0001-01-01", "9999-12-31", "2026-11-26", "24/12/2024", "2024-01-01Z", "", None]),
+    | st.sampled_from(["2024-02-29", "2024-12-31 23:59:59", "2025-06-30T08:00", "2026-11-25 23:59:59.5",
+                       "2025-06-30T23:30:00-05:00", "2024-03-01 00:30+01", "2026-11-25T23:30Z", "2025-01-01 00:00 +0100"]),
+    st.sampled_from(["2023-02-29", "0001-01-01", "9999-12-31", "2026-11-26", "24/12/2024", "2024-01-01Z",
+                     "2026-11-25T23:30:00-05:00", "2024-01-01 10:00+24:00", "2024-01-01T10:00 CET", "", None]),
 )
 AMOUNTS = mostly(
     st.decimals(min_value="0.01", max_value=5000, places=2).map(str)
@@ -45,6 +47,7 @@ AMOUNTS = mostly(
 )
 STATUSES = mostly(st.sampled_from([None, "completed", " Shipped ", "DELIVERED"]),
                   st.sampled_from(["cancelled", "refunded", "pending", "lost-in-space"]))
+REFUNDED_AMOUNTS = mostly(st.sampled_from([None, "", "0", "2.50", " 1 "]), st.sampled_from(["-1", "x", "4999.99", "1e2"]))
 CURRENCIES = mostly(st.sampled_from([None, "EUR", " eur", "usd", "GBP"]), st.sampled_from(["XYZ", ""]))
 EMAILS = st.sampled_from([None, "", "ann@x.com", " ANN@x.com ", "bob@x.com", "o'neil@x.com", "zoë@x.com"])
 # None: the row keeps its own unique id; the others make collisions, copies and missing ids.
@@ -56,7 +59,7 @@ def raw_orders(draw: st.DrawFn) -> list[Row]:
     size = draw(st.integers(0, 40))  # drawn first: plain lists stay tiny in the first examples
     rows = draw(st.lists(st.fixed_dictionaries({
         "order_id": ORDER_IDS, "customer_id": CUSTOMER_IDS, "ordered_at": DATES, "order_total": AMOUNTS,
-        "status": STATUSES, "currency": CURRENCIES,
+        "status": STATUSES, "currency": CURRENCIES, "refunded_amount": REFUNDED_AMOUNTS,
     }), min_size=size, max_size=size))
     for i, row in enumerate(rows):
         if row["order_id"] is None and draw(st.integers(0, 9)):
@@ -102,9 +105,9 @@ def diff(actual: object, expected: object) -> str:
 
 # dbt tests whose failure is a verdict on bad random data, not a bug: the build stops, which is right.
 # Any other failure or error (a model, a unit test, unique/not_null on a mart, a crash) fails this test.
-# None today (the unknown-status test is set to warn below): a test that stops a build on a property of the
-# data, such as a share of rejected rows, is named here with the reason.
-DATA_VERDICTS: frozenset[str] = frozenset()
+# Unknown statuses and currencies warn and no share of rejects stops the build (MESSY_VARS): only raw orders
+# with nobody scored may stop it, and then the oracle must score nobody either (checked below).
+DATA_VERDICTS = ("scores_someone_when_orders_exist",)
 FAILED_NODE = re.compile(r"^.*?\b(Failure|\w+ Error) in (\w+) (\S+)", re.MULTILINE)
 # Share of examples that must reach the oracle comparison with at least one customer scored.
 MIN_SCORED_SHARE = 0.5
@@ -144,15 +147,16 @@ def test_random_raw_data_builds_and_matches_oracle(workspace: Workspace) -> None
         # checked on the scores int_customers_scored computes beside the split ones.
         # Unit tests do not read the data: the demo build runs them once.
         proc = workspace.dbt("build", "--exclude-resource-type", "unit_test",
-                             vars={"rfm_unknown_status_severity": "warn"}, expect_ok=False)
+                             vars=MESSY_VARS, expect_ok=False)
         output = proc.stdout + proc.stderr
         assert "Traceback" not in output and "Unhandled error" not in output, output[-4000:]
         failed = failed_nodes(proc.stdout)
         assert (proc.returncode == 0) == (not failed), proc.stdout[-4000:]
         if failed:
             # Allowed only as a named dbt test's verdict on the data, never a model, unit test or runtime error.
-            unexpected = [f for f in failed if f[1] != "test" or f[2] not in DATA_VERDICTS]
+            unexpected = [f for f in failed if f[1] != "test" or not f[2].startswith(DATA_VERDICTS)]
             assert not unexpected, f"not a data verdict: {unexpected}\n{proc.stdout[-4000:]}"
+            assert expected_customer_rfm(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY) == {}
             outcomes["stopped"] += 1
             event("build stopped by a data verdict")
             return

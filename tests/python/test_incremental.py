@@ -21,7 +21,7 @@ from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "int_purchases_aggregated_to_customers")
 # the dirty demo has statuses missing from the seed on purpose: they are rejected, the build goes on
-DIRTY = {"rfm_unknown_status_severity": "warn"}
+DIRTY = {"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"}
 BUILD = ("build", "--select", "+customer_rfm", "+rfm_segment_summary", "--indirect-selection", "cautious")
 
 
@@ -146,6 +146,12 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo_data: De
     ws.dbt(*BUILD, vars=stricter)
     assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
     assert_same_as_full_refresh(ws, tmp_path / "full_stricter", stricter)
+
+    # so does another reporting time zone (it moves the dates of stored rows that have an offset)
+    tokyo = {**stricter, "rfm_reporting_time_zone": "Asia/Tokyo"}
+    ws.dbt(*BUILD, vars=tokyo)
+    assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
+    assert_same_as_full_refresh(ws, tmp_path / "full_tokyo", tokyo)
 
     # orders replaced by a full export (not appended to): every row is validated again
     all_orders = write_rows(day / "all_orders.csv", old_orders + next_day(old_orders), ORDER_COLUMNS)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
+from conftest import MESSY_VARS, RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
 
 import oracle
 from oracle import Row, expected_customer_rfm, expected_rejects, ntile
@@ -50,7 +50,9 @@ def score_of(result: dict[str, dict], field: str) -> dict[str, int]:
     ("text", "ok"),
     [("2024-02-29", True), ("2023-02-29", False), ("2024-01-01T10:00", True), ("2024-01-01 10:00:59", True),
      ("2024-01-01 10:00:00.123456", True), ("2024-01-01 10:00:00.123", True), ("2024-01-01 10:00:00.1234567", False), ("2024-01-01 24:00", False),
-     ("2024-1-01", False), ("2024-01-01Z", False), ("2024-01-01 10:00+01:00", False), ("01/02/2024", False),
+     ("2024-1-01", False), ("2024-01-01Z", False), ("2024-01-01 10:00+01:00", True), ("2024-01-01 10:00 -0500", True),
+     ("2024-01-01T10:00Z", True), ("2024-01-01 10:00+24:00", False), ("2024-01-01 10:00+01:60", False), ("2024-01-01 10:00 Z", True),
+     ("2024-01-01 10:00+1", False), ("2024-01-01 10:00+01:0", False), ("2024-01-01 10:00  +01", False), ("01/02/2024", False),
      ("2024-01-01\n", False), ("\u0662\u0660\u0662\u0664-01-01", False)],
 )
 def test_parse_timestamp(text: str, ok: bool) -> None:
@@ -119,6 +121,25 @@ def test_score_levels_and_segment() -> None:
     assert result["c0"]["rfm_cell"] == "111" and result["c0"]["segment_code"] == "lost"
     five = rfm([order(f"c{i}", "1") for i in range(5)], score_levels=5)
     assert sorted(r["m_score"] for r in five.values()) == [1, 2, 3, 4, 5]
+
+
+def test_scoring_window_counts_purchases_from_as_of_date_less_the_window() -> None:
+    """§6: with a window, a purchase counts when it is dated on or after as_of_date less the window."""
+    orders = [order("old", "10", "2025-06-30"), order("edge", "10", "2025-07-01"), order("in", "10", "2025-07-02"),
+              order("in", "5", "2026-06-30")]
+    as_of = date(2026, 7, 1)
+    assert sorted(rfm(orders, as_of_date=as_of)) == ["edge", "in", "old"]
+    months = rfm(orders, as_of_date=as_of, scoring_window=(12, "month"))
+    assert sorted(months) == ["edge", "in"] and months["in"]["frequency"] == 2
+    assert sorted(rfm(orders, as_of_date=as_of, scoring_window=(365, "day"))) == ["edge", "in"]  # recency 365
+    assert sorted(rfm(orders, as_of_date=as_of, scoring_window=(364, "day"))) == ["in"]
+
+
+def test_month_steps_stop_at_the_end_of_the_month() -> None:
+    assert oracle.minus(date(2026, 3, 31), 1, "month") == date(2026, 2, 28)
+    assert oracle.minus(date(2024, 3, 31), 13, "month") == date(2023, 2, 28)
+    assert oracle.minus(date(2026, 1, 15), 12, "month") == date(2025, 1, 15)
+    assert oracle.minus(date(2026, 1, 15), 15, "day") == date(2025, 12, 31)
 
 
 # ------------------------------------------------------------------------------------------- rejects (§3)
@@ -363,7 +384,7 @@ def test_dirty_demo_matches_oracle(dirty_demo_data: DemoData, tmp_path: Path) ->
     data = dirty_demo_data
     ws = Workspace(tmp_path / "ws")
     ws.load(data.orders, data.customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn"})
+    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"})
     orders, customers = oracle.read_orders_csv(data.orders), oracle.read_customers_csv(data.customers)
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, oracle_rfm(data))
@@ -420,7 +441,7 @@ def test_messy_rows_match_oracle(seed: int, tmp_path: Path) -> None:
     orders, customers = messy_rows(random.Random(seed))
     ws = Workspace(tmp_path)
     ws.load(orders, customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_tie_policy": "shared"})
+    ws.dbt("build", vars={**MESSY_VARS, "rfm_tie_policy": "shared"})
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, expected_customer_rfm(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY,
                                               tie_policy="shared"))

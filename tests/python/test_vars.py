@@ -3,7 +3,7 @@ compared with the oracle where the oracle covers it.
 
 VARS_BUILT_BY maps each var to the test that does it; a var added to dbt_project.yml without such a test
 fails `test_every_var_is_built_at_a_non_default_value`. The builds the other files do not do are here: the
-scoring settings with their seeds made to match (3 score levels with a complete 27-cell map, base currency
+scoring settings with their seeds made to match (3 score levels with a derived 27-cell map, base currency
 USD with rates to USD), the raw tables in another schema, the replenishment window, a lookback of 0 days,
 the weekly history, and the default severity of unknown statuses stopping a build.
 """
@@ -11,6 +11,8 @@ the weekly history, and the default severity of unknown statuses stopping a buil
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -41,6 +43,7 @@ VARS_BUILT_BY = {
     "rfm_engagement_inactivity_days": "test_engagement.py::test_engagement_matches_oracle",
     "rfm_replenishment_lead_days": "test_vars.py::test_scoring_settings_match_oracle",
     "rfm_replenishment_grace_days": "test_vars.py::test_scoring_settings_match_oracle",
+    "rfm_scoring_window": "test_analyst_surface.py::test_analyst_edits_reach_every_output",
 }
 DIRTY = {"rfm_unknown_status_severity": "warn"}
 
@@ -59,15 +62,9 @@ def test_every_var_is_built_at_a_non_default_value() -> None:
 
 
 def three_level_map(seeds: Path) -> None:
-    """A complete 3x3x3 segment map, from the 4-level one: levels 1, 2, 3 read as 1, 2, 4."""
-    with (seeds / "rfm_segment_map.csv").open(newline="", encoding="utf-8") as fh:
-        four = {(r["r_score"], r["f_score"], r["m_score"]): r["segment_code"] for r in csv.DictReader(fh)}
-    as_four = {1: "1", 2: "2", 3: "4"}
-    with (seeds / "rfm_segment_map.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(("r_score", "f_score", "m_score", "segment_code"))
-        writer.writerows((r, f, m, four[as_four[r], as_four[f], as_four[m]])
-                         for r in (1, 2, 3) for f in (1, 2, 3) for m in (1, 2, 3))
+    """The 3-level rows of the segment map, derived from the 4-level ones by scripts/derive_segment_map.py."""
+    subprocess.run([sys.executable, str(PROJECT_DIR / "scripts" / "derive_segment_map.py"), "--levels", "3",
+                    "--map", str(seeds / "rfm_segment_map.csv")], check=True, capture_output=True)
 
 
 def rates_to(seeds: Path, base: str) -> None:

@@ -6,6 +6,12 @@ segment_history as (
 
 ),
 
+segments as (
+
+    select * from {{ rfm_seed('rfm_segments') }}
+
+),
+
 arrivals as (
 
     -- every customer scored in a period that has a previous one: from the previous segment (null: new)
@@ -72,19 +78,47 @@ counted as (
 
 ),
 
+display_bounds as (
+
+    select max(display_order) as last_display_order
+    from segments
+
+),
+
 final as (
 
+    -- display names and order for a BI axis: (new) before every segment, (gone) after; a code the seed no
+    -- longer holds keeps its code and sorts with (gone)
     select
-        period_start_date,
-        previous_period_start_date,
-        from_segment_code,
-        to_segment_code,
-        coalesce(from_segment_code, '(new)') as from_segment_label,
-        coalesce(to_segment_code, '(gone)') as to_segment_label,
-        coalesce(from_segment_code = to_segment_code, false) as is_same_segment,
-        cast(customers as integer) as customers
+        counted.period_start_date,
+        counted.previous_period_start_date,
+        counted.from_segment_code,
+        counted.to_segment_code,
+        case
+            when counted.from_segment_code is null then '(new)'
+            else coalesce(from_segments.segment_name, counted.from_segment_code)
+        end as from_segment_label,
+        case
+            when counted.to_segment_code is null then '(gone)'
+            else coalesce(to_segments.segment_name, counted.to_segment_code)
+        end as to_segment_label,
+        cast(
+            case
+                when counted.from_segment_code is null then 0
+                else coalesce(from_segments.display_order, display_bounds.last_display_order + 1)
+            end as integer
+        ) as from_display_order,
+        cast(coalesce(to_segments.display_order, display_bounds.last_display_order + 1) as integer)
+            as to_display_order,
+        coalesce(counted.from_segment_code = counted.to_segment_code, false) as is_same_segment,
+        cast(counted.customers as integer) as customers
 
     from counted
+    cross join display_bounds
+    left join segments as from_segments
+        on counted.from_segment_code = from_segments.segment_code
+    left join segments as to_segments
+        on counted.to_segment_code = to_segments.segment_code
 
 )
 
@@ -95,6 +129,8 @@ select
     to_segment_code,
     from_segment_label,
     to_segment_label,
+    from_display_order,
+    to_display_order,
     is_same_segment,
     customers
 from final
