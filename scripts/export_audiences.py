@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Export audiences, one CSV per segment, from the mart `audience_members` (and nothing else).
+"""Export audiences, one CSV per segment, from the mart `audience_members`.
 
     python scripts/export_audiences.py --segmentation lifecycle --out exports/audiences
 
 writes exports/audiences/lifecycle/<segment_code>.csv with the columns email tools import (email,
-first_name, segment, message_theme) and a manifest.json (export date, rows and sha256 per file). The mart
+first_name, segment, message_theme) and a manifest.json (export date, the scoring as_of_date, a sha256 of
+the segment map, the consent and formula rules, rows and sha256 per file). The mart
 holds only customers who accept marketing, with normalised emails (no whitespace, full-width forms as
 ASCII, lower case), one row per address, never an address that any raw customer record refused. Cells a
 spreadsheet would run as a formula (starting with = + - @, tab or CR) are prefixed with ' (OWASP), and the
@@ -58,20 +59,27 @@ class Member:
     message_theme: str | None
 
 
-def read_members(target: dict[str, Any], segmentation: str) -> list[Member]:
+def read_members(target: dict[str, Any], segmentation: str) -> tuple[list[Member], dict[str, Any]]:
     """The rows of audience_members for one segmentation, in a stable order (sorted here: engines collate
-    text differently)."""
-    with open_marts(target, ("audience_members",)) as marts:
+    text differently), and what they were scored with: the as_of_date and a hash of the segment map."""
+    with open_marts(target, ("audience_members", "customer_rfm", "rfm_segment_map")) as marts:
         rows = marts.rows(
             "select segment_code, email, first_name, message_theme from audience_members"
             " where segmentation = :segmentation",
             segmentation=segmentation,
         )
+        as_of = marts.rows("select max(as_of_date) as as_of_date from customer_rfm")[0]["as_of_date"]
+        cells = marts.rows("select score_levels, r_score, f_score, m_score, segment_code from rfm_segment_map")
+    map_text = "\n".join(sorted(",".join(str(cell[k]) for k in sorted(cell)) for cell in cells))
+    scoring = {
+        "as_of_date": as_of.isoformat()[:10] if as_of is not None else None,
+        "segment_map_sha256": hashlib.sha256(map_text.encode("utf-8")).hexdigest(),
+    }
     members = sorted((Member(**row) for row in rows), key=lambda m: (m.segment_code, m.email))
     for member in members:
         if not SEGMENT_CODE.fullmatch(member.segment_code):
             raise UserError(f"segment code {member.segment_code!r} cannot be a file name (a-z, 0-9 and _ only)")
-    return members
+    return members, scoring
 
 
 def safe_cell(value: str | None) -> str:
@@ -129,7 +137,7 @@ def changes(previous: dict[str, Any] | None, counts: dict[str, int], max_change:
 
 
 def export(args: argparse.Namespace) -> str:
-    members = read_members(target_of(args), args.segmentation)
+    members, scoring = read_members(target_of(args), args.segmentation)
     folder = Path(args.out) / args.segmentation
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"{args.out} exists and is not a folder")
@@ -161,6 +169,8 @@ def export(args: argparse.Namespace) -> str:
         "export_date": export_date,
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": "audience_members",
+        # what the audiences were scored with: the RFM as_of_date and the segment map's version
+        **scoring,
         "columns": list(HEADER),
         "total_rows": len(members),
         "rules": RULES,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR, TODAY, DemoData, Workspace, build_edited_copy, copy_project
+from conftest import BIN_DIR, PROJECT_DIR, SEEDS_DIR, TODAY, DemoData, Workspace, build_edited_copy, copy_project
 
 RULES_HEADER_START = "segment_code,segment_name,priority,min_orders,max_orders,"
 
@@ -134,6 +134,12 @@ def test_exports_hold_no_customer_without_consent(demo_build: Workspace, tmp_pat
         assert len(exported) == len(set(exported)) == manifest["total_rows"]
         assert set(exported) <= consenting
         assert not set(exported) & refusing, "an export holds a customer who refused marketing"
+        # what the audiences were scored with, from the mart and from the seed file itself
+        assert manifest["as_of_date"] == str(demo_build.query("select max(as_of_date) from main.customer_rfm")[0][0])
+        with (SEEDS_DIR / "rfm_segment_map.csv").open(encoding="utf-8") as fh:
+            cells = sorted(",".join(row[k] for k in sorted(row)) for row in csv.DictReader(fh))
+        assert manifest["segment_map_sha256"] == hashlib.sha256("\n".join(cells).encode("utf-8")).hexdigest()
+        assert "refused" in manifest["rules"]["consent"]
 
 
 def test_export_refuses_another_date_and_bad_input(demo_build: Workspace, tmp_path: Path) -> None:
