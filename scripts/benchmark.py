@@ -40,13 +40,13 @@ from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
+import rfm_cli.workspace  # noqa: E402
+from rfm_cli.workspace import BIN_DIR, DB_FILE  # noqa: E402
 
 PROJECT_DIR = rfm_cli.PROJECT_ROOT
-BIN_DIR = Path(sys.executable).parent
 TODAY = "2026-11-25"  # var rfm_today: the generated data ends 2026-06-30, so nothing is future-dated
 FIXED_COST_ORDERS = 1000
 ORDERS_PER_CUSTOMER = 10
-DB_FILE = "rfm.duckdb"  # dbt-duckdb names the catalog after the file stem
 RFM_SELECT = "+customer_rfm +rfm_segment_summary"
 # customer_rfm reads the segment history (docs/history.md), which re-scores every order once per period:
 # the benchmark turns it off (var rfm_history_start 0), like for like with the bare query and pandas, which
@@ -109,36 +109,11 @@ def progress(message: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ workspaces
-@dataclass
-class Workspace:
-    root: Path
-
-    def __post_init__(self) -> None:
-        for sub in ("profiles", "target", "logs", "duckdb_tmp"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PROJECT_DIR / "profiles.yml.example", self.root / "profiles" / "profiles.yml")
-
-    @property
-    def db(self) -> Path:
-        return self.root / DB_FILE
-
+class Workspace(rfm_cli.workspace.Workspace):
     @property
     def target(self) -> Path:
         """dbt's target path: run_results.json of the last run is there."""
         return self.root / "target"
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "RFM_DUCKDB_PATH": str(self.db),
-            "DBT_PROFILES_DIR": str(self.root / "profiles"),
-            "RFM_DUCKDB_TEMP_DIR": str(self.root / "duckdb_tmp"),
-            "DBT_USE_COLORS": "false",
-            "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
-        env.pop("RFM_TARGET", None)
-        return env
 
     def dbt(self, *args: str) -> list[str]:
         return [
@@ -173,7 +148,7 @@ def generate(out: Path, orders: int, seed: int) -> tuple[Path, Path]:
 def loaded_workspace(root: Path, orders: Path, customers: Path) -> Workspace:
     """A workspace whose database holds only the raw tables of these files (nothing from an earlier run)."""
     ws = Workspace(root)
-    ws.db.unlink(missing_ok=True)
+    ws.db_path.unlink(missing_ok=True)
     load(ws, orders, customers)
     return ws
 
@@ -332,7 +307,7 @@ def compare(ws: Workspace, pandas_out: Path) -> dict[str, int]:
     """Customer-by-customer differences of scores/segment between dbt, bare SQL and pandas."""
     import duckdb
 
-    con = duckdb.connect(str(ws.db), read_only=True)
+    con = duckdb.connect(str(ws.db_path), read_only=True)
     key = "r_score, f_score, m_score, segment_code, recency_days, frequency, monetary"
     dbt_rows = f"select customer_id, {key} from main.customer_rfm"
     bare_rows = f"select customer_id, {key} from main.bare_rfm"
@@ -414,7 +389,7 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> S
         dbt_t = run_measured("dbt build (with tests)", orders, all_tests, ws.env, logs / "dbt_tests.log")
     else:
         dbt_t = dbt_m
-    bare = run_measured("bare DuckDB SQL", orders, [sys.executable, __file__, "_bare", str(ws.db)], ws.env,
+    bare = run_measured("bare DuckDB SQL", orders, [sys.executable, __file__, "_bare", str(ws.db_path)], ws.env,
                         logs / "bare.log")
     pandas_out = ws.root / "pandas_rfm.parquet"
     pdm = run_measured("pandas", orders, [sys.executable, __file__, "_pandas", str(orders_path), str(pandas_out)],
@@ -439,12 +414,12 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
     idle = run_measured("day 1 again, nothing new", orders, build, ws.env, ws.root / "day1_idle.log")
     import duckdb
 
-    with duckdb.connect(str(ws.db), read_only=True) as con:
+    with duckdb.connect(str(ws.db_path), read_only=True) as con:
         con.execute("create temp table inc as select * from main.customer_rfm")
-    shutil.copyfile(ws.db, ws.root / "incremental.duckdb")
+    shutil.copyfile(ws.db_path, ws.root / "incremental.duckdb")
     full = run_measured("day 1 --full-refresh", orders, [*build, "--full-refresh"], ws.env, ws.root / "day1_full.log")
     full_models = model_times(ws.target)
-    with duckdb.connect(str(ws.db), read_only=True) as con:
+    with duckdb.connect(str(ws.db_path), read_only=True) as con:
         con.execute(f"attach '{ws.root / 'incremental.duckdb'}' as inc (read_only)")
         differences = int(con.execute(
             "select count(*) from ((select * from main.customer_rfm except all select * from inc.main.customer_rfm)"

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
 from rfm_cli import UserError  # noqa: E402
-from rfm_cli.profile import resolve_target  # noqa: E402
+from rfm_cli.marts import open_marts, target_of  # noqa: E402
 
 HEADER = ("email", "first_name", "segment", "message_theme")
 MANIFEST = "manifest.json"
@@ -59,45 +59,15 @@ class Member:
 
 
 def read_members(target: dict[str, Any], segmentation: str) -> list[Member]:
-    """The rows of audience_members for one segmentation, in a stable order."""
-    schema = str(target.get("schema") or "main")
-    query = (
-        "select segment_code, email, first_name, message_theme from {table}"
-        " where segmentation = {param} order by segment_code, email"
-    )
-    if target["type"] == "duckdb":
-        import duckdb
-
-        table = '"' + schema.replace('"', '""') + '".audience_members'
-        try:
-            # The published copy (docs/bi.md): never blocks, nor is blocked by, a running `dbt build`.
-            with duckdb.connect(target["published_path"], read_only=True) as con:
-                rows = con.execute(query.format(table=table, param="?"), [segmentation]).fetchall()
-        except duckdb.CatalogException:
-            raise UserError(f"no table {schema}.audience_members in {target['published_path']}: run dbt build first") from None
-        except duckdb.Error as exc:
-            raise UserError(f"cannot read {target['published_path']}: {str(exc).strip().splitlines()[0]}") from None
-    elif target["type"] == "postgres":
-        try:
-            import psycopg2
-            from psycopg2 import sql
-        except ImportError:
-            raise UserError("target postgres needs psycopg2: pip install -r requirements-postgres.txt") from None
-        try:
-            with psycopg2.connect(host=target["host"], port=target["port"], user=target["user"],
-                                  password=target["password"], dbname=target["dbname"], connect_timeout=10) as pg:
-                with pg.cursor() as cur:
-                    cur.execute(
-                        sql.SQL(query.format(table="{}", param="%s")).format(sql.Identifier(schema, "audience_members")),
-                        (segmentation,),
-                    )
-                    rows = cur.fetchall()
-        except psycopg2.Error as exc:
-            raise UserError(f"cannot read {schema}.audience_members in {target['location']}: "
-                            f"{str(exc).strip().splitlines()[0]}") from None
-    else:
-        raise UserError(f"target type {target['type']} is not supported by export_audiences.py (duckdb, postgres)")
-    members = [Member(*row) for row in rows]
+    """The rows of audience_members for one segmentation, in a stable order (sorted here: engines collate
+    text differently)."""
+    with open_marts(target, ("audience_members",)) as marts:
+        rows = marts.rows(
+            "select segment_code, email, first_name, message_theme from audience_members"
+            " where segmentation = :segmentation",
+            segmentation=segmentation,
+        )
+    members = sorted((Member(**row) for row in rows), key=lambda m: (m.segment_code, m.email))
     for member in members:
         if not SEGMENT_CODE.fullmatch(member.segment_code):
             raise UserError(f"segment code {member.segment_code!r} cannot be a file name (a-z, 0-9 and _ only)")
@@ -159,8 +129,7 @@ def changes(previous: dict[str, Any] | None, counts: dict[str, int], max_change:
 
 
 def export(args: argparse.Namespace) -> str:
-    target = resolve_target(args.profiles_dir, args.target)
-    members = read_members(target, args.segmentation)
+    members = read_members(target_of(args), args.segmentation)
     folder = Path(args.out) / args.segmentation
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"{args.out} exists and is not a folder")
@@ -252,7 +221,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="report segments whose size moved more than this share since the last export (default 0.5)")
     parser.add_argument("--strict", action="store_true",
                         help="write nothing (exit 2) when a segment is empty or moved more than --max-change")
-    rfm_cli.add_target_options(parser)
+    rfm_cli.add_marts_options(parser)
     return parser.parse_args(argv)
 
 

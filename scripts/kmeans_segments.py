@@ -31,7 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
-from report import PROJECT_ROOT, UserError, add_database_arguments, database_of, open_marts  # noqa: E402
+from rfm_cli import PROJECT_ROOT, UserError  # noqa: E402
+from rfm_cli.marts import open_marts, target_of  # noqa: E402
 
 # The analysis libraries are optional: --help and option errors work without them, a run says what is missing.
 MISSING_LIBRARY: str | None = None
@@ -76,18 +77,18 @@ def progress(message: str) -> None:
     print(f"[{time.monotonic() - START:5.1f}s] {message}", file=sys.stderr)
 
 
-def load(database: Path, schema: str) -> Customers:
-    with open_marts(database, schema, ("customer_rfm", "rfm_segment_summary")) as con:
-        rows = con.execute(
-            "select customer_id, segment_name, recency_days, frequency, monetary, monetary / frequency "
-            "from customer_rfm order by customer_id"
-        ).fetchall()
-        order = con.execute("select segment_name from rfm_segment_summary order by display_order").fetchall()
+def load(target: dict[str, Any]) -> Customers:
+    with open_marts(target, ("customer_rfm", "rfm_segment_summary")) as marts:
+        rows = marts.rows("select customer_id, segment_name, recency_days, frequency, monetary from customer_rfm")
+        order = marts.rows("select segment_name from rfm_segment_summary order by display_order")
+    rows.sort(key=lambda row: row["customer_id"])  # in Python: engines collate text differently
     return Customers(
-        ids=[r[0] for r in rows],
-        segments=[r[1] for r in rows],
-        segment_order=[name for (name,) in order],
-        values=np.array([r[2:] for r in rows], dtype=float).reshape(-1, len(FEATURES)),
+        ids=[r["customer_id"] for r in rows],
+        segments=[r["segment_name"] for r in rows],
+        segment_order=[r["segment_name"] for r in order],
+        # basket in Python: each engine gives the SQL quotient of decimals its own scale
+        values=np.array([(r["recency_days"], r["frequency"], float(r["monetary"]), float(r["monetary"]) / r["frequency"])
+                         for r in rows], dtype=float).reshape(-1, len(FEATURES)),
     )
 
 
@@ -164,7 +165,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--k-max", type=rfm_cli.bounded_int(2, 100), default=7, help="largest k tried (default: 7)")
     parser.add_argument("--k", type=rfm_cli.bounded_int(2, 100), help="use this k instead of the best silhouette (must be in the range)")
     parser.add_argument("--seed", type=rfm_cli.bounded_int(0, 2**32 - 1), default=42, help="random_state of k-means and the silhouette sample")
-    add_database_arguments(parser)
+    rfm_cli.add_marts_options(parser)
     args = parser.parse_args(argv)
     if not 2 <= args.k_min < args.k_max:
         parser.error("need 2 <= --k-min < --k-max")
@@ -177,12 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if MISSING_LIBRARY:
         raise UserError(f"{MISSING_LIBRARY} is not installed: pip install -r requirements-analysis.txt")
-    database, schema = database_of(args)
-    customers = load(database, schema)
+    target = target_of(args)
+    customers = load(target)
     n = len(customers.ids)
     if n <= args.k_max:
         raise UserError(f"{n} scored customers: too few for k up to {args.k_max}")
-    progress(f"loaded {n:,} scored customers from {database}")
+    progress(f"loaded {n:,} scored customers of target {target['target_name']}")
     matrix, logged = prepare(customers.values)
     progress(f"log-transformed (skewness > {SKEW_THRESHOLD}): {', '.join(logged) or 'none'}; all standardised")
 

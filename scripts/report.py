@@ -6,8 +6,8 @@ sizes and revenue shares, the average profile of each segment, the data-quality 
 `rfm_segment_migration` exists, the segment migration matrix. The page has no script and loads nothing (its
 Content-Security-Policy forbids it), so it can be mailed or archived as it is.
 
-Reads the marts from the DuckDB file of the dbt profile's target, or from --database. Optionally renders
-the page to a PNG with headless Chromium (--screenshot).
+Reads the marts of the dbt profile's target on any engine (rfm_cli.marts: on DuckDB the published copy), or
+of a DuckDB file (--database). Optionally renders the page to a PNG with headless Chromium (--screenshot).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
 from rfm_cli import PROJECT_ROOT, UserError  # noqa: E402
+from rfm_cli.marts import Row, open_marts, target_of  # noqa: E402
 
 DEFAULT_OUT = PROJECT_ROOT / "target" / "rfm_report.html"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,8 +47,6 @@ CHROMIUM_FLAGS = (
 )
 
 HEAT_LOW, HEAT_HIGH = (244, 248, 251), (8, 69, 148)
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -73,65 +71,32 @@ class ReportData:
 # ---------------------------------------------------------------- data
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-    cur = con.execute(sql, list(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
-
-
-def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    rows = fetch(
-        con,
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        (schema, table),
-    )
-    return [row["column_name"] for row in rows]
-
-
-def open_marts(database: Path, schema: str, tables: Sequence[str]) -> duckdb.DuckDBPyConnection:
-    """A read-only connection whose default schema holds `tables`, or a UserError saying what is missing."""
-    if not database.is_file():
-        raise UserError(f"{database} does not exist (run the loader and `dbt build` first, or pass --database)")
-    try:
-        # Read-only: a reader never blocks a dbt run for longer than its queries take.
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as exc:
-        raise UserError(f"cannot open {database}: {str(exc).splitlines()[0]}") from None
-    missing = [t for t in tables if not table_columns(con, schema, t)]
-    if missing:
-        con.close()
-        raise UserError(f"{database}: no table {', '.join(missing)} in schema {schema} (run `dbt build` first)")
-    con.execute("set schema = " + "'" + schema.replace("'", "''") + "'")
-    return con
-
-
-def load(database: Path, schema: str) -> ReportData:
-    with open_marts(database, schema, MARTS) as con:
-        summary = fetch(con, "select * from rfm_segment_summary order by display_order, segment_code")
+def load(target: dict[str, Any]) -> ReportData:
+    with open_marts(target, MARTS) as marts:
+        summary = marts.rows("select * from rfm_segment_summary order by display_order, segment_code")
         segments = [
             # the segment's own colour (seeds/rfm_segments.csv); the template escapes it like every value
             Segment(row["segment_code"], row["segment_name"], row["colour"], row)
             for row in summary
         ]
         # the grid the customers were scored on (the default one when nobody is)
-        levels = fetch(con, "select coalesce(max(score_levels), 4) as levels from customer_rfm")[0]["levels"]
-        cells = fetch(
-            con,
+        levels = marts.rows("select coalesce(max(score_levels), 4) as levels from customer_rfm")[0]["levels"]
+        cells = marts.rows(
             """
             select map.r_score, map.f_score, map.m_score, map.segment_code, count(customers.customer_id) as customers
             from rfm_segment_map as map
             left join customer_rfm as customers
                 on map.r_score = customers.r_score and map.f_score = customers.f_score
                 and map.m_score = customers.m_score
-            where map.score_levels = ?
-            group by all
+            where map.score_levels = :levels
+            group by map.r_score, map.f_score, map.m_score, map.segment_code
             """,
-            (levels,),
+            levels=levels,
         )
-        as_of_date = fetch(con, "select max(as_of_date) as as_of_date from customer_rfm")[0]["as_of_date"]
-        quality = fetch(con, "select * from data_quality_summary order by source desc")
-        migration_columns = table_columns(con, schema, MIGRATION_TABLE)
+        as_of_date = marts.rows("select max(as_of_date) as as_of_date from customer_rfm")[0]["as_of_date"]
+        quality = marts.rows("select * from data_quality_summary")
+        quality.sort(key=lambda row: row["source"], reverse=True)  # in Python: engines collate text differently
+        migration_columns = marts.columns(MIGRATION_TABLE)
         migration = None
         if set(MIGRATION_COLUMNS) <= set(migration_columns):
             # One matrix: the latest period's moves, when the table holds several periods.
@@ -139,8 +104,7 @@ def load(database: Path, schema: str) -> ReportData:
                 f"where period_start_date = (select max(period_start_date) from {MIGRATION_TABLE})"
                 if "period_start_date" in migration_columns else ""
             )
-            migration = fetch(
-                con,
+            migration = marts.rows(
                 f"""
                 select
                     coalesce(from_segment_code, '{NOT_SCORED}') as from_segment_code,
@@ -148,7 +112,7 @@ def load(database: Path, schema: str) -> ReportData:
                     sum(customers) as customers
                 from {MIGRATION_TABLE}
                 {latest_period}
-                group by all
+                group by coalesce(from_segment_code, '{NOT_SCORED}'), coalesce(to_segment_code, '{NOT_SCORED}')
                 """,
             )
     return ReportData(
@@ -351,10 +315,10 @@ def window_size(value: str) -> tuple[int, int]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = rfm_cli.ArgumentParser(
         description="Write the RFM report as one self-contained HTML file (inline CSS and SVG, no script, "
-        "no external resource) from the marts in DuckDB."
+        "no external resource) from the marts, on DuckDB, PostgreSQL or Spark."
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="HTML file to write (default: %(default)s)")
-    add_database_arguments(parser)
+    rfm_cli.add_marts_options(parser)
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="also render the page to this PNG with headless Chromium")
     parser.add_argument("--screenshot-size", type=window_size, default=(1280, 3300), metavar="WxH",
@@ -362,39 +326,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def add_database_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the marts are: the dbt profile's DuckDB target, or an explicit file (shared with kmeans_segments)."""
-    parser.add_argument("--database", type=Path,
-                        help="DuckDB file holding the marts (default: the published copy of the profile's target)")
-    parser.add_argument("--schema", default="main", help="schema of the marts with --database (default: main)")
-    rfm_cli.add_target_options(parser)
-
-
-def database_of(args: argparse.Namespace) -> tuple[Path, str]:
-    """(DuckDB file, schema) of the marts, from the arguments of add_database_arguments."""
-    if args.database:
-        return args.database, args.schema
-    # Only the profile needs jinja2 and yaml (installed with dbt): --database works with duckdb alone.
-    from rfm_cli.profile import resolve_target
-
-    target = resolve_target(args.profiles_dir, args.target)
-    if target["type"] != "duckdb" or not target["published_path"]:
-        raise UserError(f"target '{target['target_name']}' is not a DuckDB file: pass --database")
-    # The copy published by the last successful `dbt build`, never the file dbt may be building in (docs/bi.md).
-    return Path(target["published_path"]), str(target.get("schema") or "main")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    database, schema = database_of(args)
-    print(f"reading the marts from {database} (schema {schema})", file=sys.stderr)
+    target = target_of(args)
+    print(f"reading the marts of target {target['target_name']}", file=sys.stderr)
+    data = load(target)
     try:
-        data = load(database, schema)
         page = render(data)
-    except duckdb.Error as exc:
-        raise UserError(f"{database}: cannot read the marts ({str(exc).splitlines()[0]}); run `dbt build`") from None
     except KeyError as exc:
-        raise UserError(f"{database}: a mart has no column {exc} (run `dbt build`)") from None
+        raise UserError(f"a mart has no column {exc} (run `dbt build`)") from None
     rfm_cli.writable_file(args.out).write_text(page, encoding="utf-8")
     migration = "included" if data.migration is not None else "skipped (no usable table)"
     print(f"wrote {args.out} ({len(data.segments)} segments; migration matrix {migration})")

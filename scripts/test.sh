@@ -21,7 +21,8 @@ shift || true
 selection=("$@")
 case "$engine" in
     duckdb) requirements=() ;;
-    postgres | spark) requirements=("requirements-$engine.txt") ;;
+    # requirements-analysis.txt: k-means is one of the scripts compared across engines
+    postgres | spark) requirements=("requirements-$engine.txt" requirements-analysis.txt) ;;
     *)
         echo "error: unknown engine '$engine' (expected: duckdb, postgres or spark)" >&2
         exit 2

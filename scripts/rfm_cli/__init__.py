@@ -1,5 +1,6 @@
 """What every script under scripts/ shares: user errors as one `error: ...` line on stderr with exit 2
-(never a traceback), and the common options under the same names (--target, --profiles-dir, --out).
+(never a traceback), and the common options under the same names (--target, --profiles-dir, --database,
+--schema, --out). rfm_cli.marts reads the marts on every engine.
 
     parser = rfm_cli.ArgumentParser(description="...")
     rfm_cli.add_target_options(parser)
@@ -56,6 +57,14 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     """--target and --profiles-dir: which dbt target of profile `rfm` the script reads or writes."""
     parser.add_argument("--target", help="dbt target (default: the profile's target)")
     parser.add_argument("--profiles-dir", help="folder of profiles.yml (default: $DBT_PROFILES_DIR, else the project root)")
+
+
+def add_marts_options(parser: argparse.ArgumentParser) -> None:
+    """Where a script reads the marts (rfm_cli.marts.target_of): the profile's target, or a DuckDB file."""
+    add_target_options(parser)
+    parser.add_argument("--database", type=Path,
+                        help="DuckDB file holding the marts (default: the target's marts; on DuckDB its published copy)")
+    parser.add_argument("--schema", help="schema of the marts (default: the target's; main with --database)")
 
 
 def iso_date(value: str) -> date:

@@ -25,17 +25,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import oracle` without packaging tests/python
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))  # the scripts' shared package
+import rfm_cli.workspace  # noqa: E402
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row  # noqa: E402
+from rfm_cli.workspace import BIN_DIR, DB_FILE  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEEDS_DIR = PROJECT_DIR / "seeds"
-# The venv running pytest is the one whose dbt and python we want, whatever PATH says.
-BIN_DIR = Path(sys.executable).parent
 # Fixed build day (var rfm_today) so results never depend on the clock.
 TODAY = date(2026, 11, 25)
 DEMO_SEED = 42
-# dbt-duckdb names the catalog after the file stem and views reference it, so clones keep this name.
-DB_FILE = "rfm.duckdb"
 PUBLISHED_FILE = "rfm_marts.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
@@ -78,32 +77,10 @@ def assert_rfm_rows_match(rows: Sequence[dict], expected: dict[str, dict]) -> No
 
 
 @dataclass
-class Workspace:
-    root: Path
+@dataclass
+class Workspace(rfm_cli.workspace.Workspace):
     # the dbt project it builds: a copy (copy_project) for tests that edit seeds
     project: Path = PROJECT_DIR
-
-    def __post_init__(self) -> None:
-        for sub in ("profiles", "target", "logs", "duckdb_tmp", "input"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PROJECT_DIR / "profiles.yml.example", self.root / "profiles" / "profiles.yml")
-
-    @property
-    def db_path(self) -> Path:
-        return self.root / DB_FILE
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "RFM_DUCKDB_PATH": str(self.db_path),
-            "DBT_PROFILES_DIR": str(self.root / "profiles"),
-            "RFM_DUCKDB_TEMP_DIR": str(self.root / "duckdb_tmp"),
-            "DBT_USE_COLORS": "false",
-            "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
-        env.pop("RFM_TARGET", None)  # the harness always builds the default (DuckDB) target
-        return env
 
     def _run(self, cmd: Sequence[str], expect_ok: bool) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)

@@ -1,7 +1,9 @@
 """One project, three engines: the demo, clean and dirty, built on DuckDB and on every other engine that is
 up gives the same marts, value for value; so does the dirty demo with a day appended and built
 incrementally (PostgreSQL; on Spark the incremental models are tables), and so do the platform-shaped rows of
-test_time_zones.py (offsets, DST, refunded amounts) reported in New York.
+test_time_zones.py (offsets, DST, refunded amounts) reported in New York. The scripts that read the marts
+(the report, the audience exports and k-means, through scripts/rfm_cli/marts.py) write byte-identical
+files on each engine.
 
 Other engines join when RFM_TEST_ENGINES names them (`bash scripts/test.sh postgres|spark` starts one and
 sets RFM_TEST_ENGINES=duckdb,ENGINE). Each engine is compared with DuckDB, so passing on both runs means
@@ -10,12 +12,15 @@ all three agree. Values are compared by repr: same type and same digits, Decimal
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
-from conftest import DemoData, generate_demo
+from conftest import PROJECT_DIR, DemoData, generate_demo
 from engines import OTHER_ENGINES, EngineWorkspace, Rows, as_text, engine_workspace, needs_other_engine
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
 from test_incremental import DIRTY, next_customers, next_day, read_rows, write_rows
@@ -112,3 +117,36 @@ def test_marts_identical_to_duckdb(engine: str, dataset: str, build: Callable[[s
     for mart, key in MARTS.items():
         problems += mart_differences(mart, key, engine, duck.read_table("main", mart), other.read_table("main", mart))
     assert not problems, "\n".join(problems)
+
+
+# script -> its arguments besides --out; every output is pinned (export date, k-means seed and k range)
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "report.py": (),
+    "export_audiences.py": ("--segmentation", "rfm", "--export-date", "2026-11-25"),
+    "kmeans_segments.py": ("--k-min", "3", "--k-max", "4", "--seed", "7"),
+}
+
+
+def script_outputs(ws: EngineWorkspace, script: str, out: Path) -> dict[str, bytes]:
+    """Run the script on the workspace's target; every file it wrote, by path under out, as bytes."""
+    target = out / "report.html" if script == "report.py" else out
+    ws._run([sys.executable, str(PROJECT_DIR / "scripts" / script), *SCRIPTS[script], "--out", str(target)],
+            expect_ok=True)
+    files = {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+    for name in [name for name in files if name.endswith("manifest.json")]:
+        manifest = json.loads(files[name])
+        del manifest["exported_at"]  # the clock: the only field that may differ
+        files[name] = json.dumps(manifest, indent=2).encode()
+    return files
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("engine", OTHER_ENGINES)
+def test_scripts_write_identical_files(engine: str, script: str, build: Callable[[str, str], EngineWorkspace],
+                                       tmp_path: Path) -> None:
+    duck = script_outputs(build("duckdb", "dirty"), script, tmp_path / "duckdb")
+    other = script_outputs(build(engine, "dirty"), script, tmp_path / engine)
+    assert duck, f"{script} wrote nothing on duckdb: the comparison would be vacuous"
+    assert sorted(other) == sorted(duck), f"{script}: other files on {engine}"
+    differing = [name for name in duck if duck[name] != other[name]]
+    assert not differing, f"{script}: {', '.join(differing)} differ between duckdb and {engine}"

@@ -385,12 +385,15 @@ OPTIONS: dict[str, dict[str, st.SearchStrategy]] = {
     "load_raw.py": {"--orders": PATHS, "--customers": PATHS, "--email-events": PATHS, "--schema": WORDS,
                     "--delimiter": WORDS, "--target": WORDS},
     "export_audiences.py": {"--segmentation": st.sampled_from(["rfm", "lifecycle", "../x"]), "--out": PATHS,
-                            "--export-date": DATES, "--max-change": NUMBERS, "--target": WORDS},
-    "report.py": {"--out": PATHS, "--database": PATHS, "--schema": WORDS, "--screenshot-size": NUMBERS},
+                            "--export-date": DATES, "--max-change": NUMBERS, "--target": WORDS,
+                            "--database": PATHS, "--schema": WORDS},
+    "report.py": {"--out": PATHS, "--database": PATHS, "--schema": WORDS, "--screenshot-size": NUMBERS,
+                  "--target": WORDS},
     "generate_demo_data.py": {"--out": PATHS, "--customers": NUMBERS, "--orders": NUMBERS, "--years": NUMBERS,
                               "--end-date": DATES, "--dirty-share": NUMBERS, "--format": WORDS},
     "generate_email_events.py": {"--customers": PATHS, "--out": PATHS, "--days": NUMBERS, "--end-date": DATES},
-    "kmeans_segments.py": {"--out": PATHS, "--database": PATHS, "--k-min": NUMBERS, "--k-max": NUMBERS},
+    "kmeans_segments.py": {"--out": PATHS, "--database": PATHS, "--k-min": NUMBERS, "--k-max": NUMBERS,
+                           "--schema": WORDS},
 }
 
 

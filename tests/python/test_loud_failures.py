@@ -86,13 +86,14 @@ def test_accepted_orders_that_score_nobody_fail(good_build: Workspace, tmp_path:
 def test_an_unknown_currency_stops_the_default_build(good_build: Workspace, tmp_path: Path) -> None:
     ws = good_build.clone(tmp_path)
     before = _mart(ws)
-    proc = _build(ws, [*GOOD, order("c1", "5.00", currency=" cad", order_id="cad")])
+    proc = _build(ws, [*GOOD, order("c1", "5.00", currency=" xts", order_id="xts")])
     assert proc.returncode != 0
-    assert 'currency "CAD" is not in currency_rates.currency_code (1 rows); add it to seeds/currency_rates.csv' in proc.stdout
+    assert 'currency "XTS" is not in currency_rates.currency_code (1 rows); add it to seeds/currency_rates.csv' in proc.stdout
     assert _mart(ws) == before
-    # the base currency needs no rate (the seed has none for CAD, and its own base row is only checked if present)
-    proc = ws.dbt("build", vars={"rfm_base_currency": "cad"}, expect_ok=False)
+    # the base currency needs no rate (the seed has none for XTS, ISO's code for tests; a base row is
+    # only checked if present)
+    proc = ws.dbt("build", vars={"rfm_base_currency": "xts"}, expect_ok=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    proc = _build(ws, [*GOOD, order("c1", "5.00", currency="cad", order_id="cad")], rfm_unknown_currency_severity="warn")
+    proc = _build(ws, [*GOOD, order("c1", "5.00", currency="xts", order_id="xts")], rfm_unknown_currency_severity="warn")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert ws.query("select rejection_reason from data_quality_rejects where raw_key = 'cad'") == [("unknown_currency",)]
+    assert ws.query("select rejection_reason from data_quality_rejects where raw_key = 'xts'") == [("unknown_currency",)]
