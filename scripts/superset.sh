@@ -6,6 +6,9 @@
 # RFM_SUPERSET_PORT picks the port (8088). Runs in the foreground: Ctrl-C stops it.
 #   bash scripts/superset.sh --install-only     only the install (scripts/test_extras.sh)
 set -euo pipefail
+install_only="${1:-}"
+# a sourced script sees the caller's arguments: _env.sh would take --install-only for a requirements file
+set --
 source "$(dirname "$0")/_env.sh"
 export RFM_SUPERSET_HOME="${RFM_SUPERSET_HOME:-$PWD/.superset}"
 port="${RFM_SUPERSET_PORT:-8088}"
@@ -18,7 +21,7 @@ if [ ! -x "$venv/bin/superset" ] || ! cmp -s requirements-superset.txt "$venv/.i
         || { echo "error: pip could not install requirements-superset.txt" >&2; exit 1; }
     cp requirements-superset.txt "$venv/.installed"
 fi
-if [ "${1:-}" = --install-only ]; then exit 0; fi
+if [ "$install_only" = --install-only ]; then exit 0; fi
 
 mkdir -p "$RFM_SUPERSET_HOME"
 chmod 700 "$RFM_SUPERSET_HOME"

@@ -28,7 +28,9 @@ case "$engine" in
         exit 2
         ;;
 esac
-source "$(dirname "$0")/_env.sh" "${requirements[@]}"
+# a sourced script with no arguments sees the caller's: set them to the requirement files, even none
+set -- "${requirements[@]}"
+source "$(dirname "$0")/_env.sh" "$@"
 
 work="$(mktemp -d)"
 if [ "$engine" = duckdb ]; then
