@@ -340,11 +340,14 @@ def _merge_customers(customers: list[Customer], refused: set[str]) -> tuple[dict
     return id_map, merged
 
 
-def expected_customer_ids(orders: Iterable[Row], customers: Iterable[Row], *, seeds_dir: Path, today: date) -> set[str]:
+def expected_customer_ids(
+    orders: Iterable[Row], customers: Iterable[Row], *, seeds_dir: Path, today: date, zone: str = "UTC"
+) -> set[str]:
     """Every customer the lifecycle marts hold (docs/lifecycle.md): the customers export merged (survivors
     only), plus the late-arriving customers that only the valid orders name, under their surviving id."""
-    id_map, merged = _merge_customers(_check_customers(customers)[0])
-    accepted, _ = _check_orders(orders, Seeds.load(seeds_dir), today, Decimal(1000000), "EUR")
+    customers = list(customers)
+    id_map, merged = _merge_customers(_check_customers(customers, zone)[0], refused_emails(customers))
+    accepted, _ = _check_orders(orders, Seeds.load(seeds_dir), today, Decimal(1000000), "EUR", zone)
     return set(merged) | {id_map.get(o.customer_id, o.customer_id) for o in accepted}
 
 
