@@ -65,6 +65,8 @@ COVERED_ELSEWHERE = {
     "values_in": "test_seed_guard.py::test_bad_seed_edit_stops_build_and_keeps_marts",
     "lifecycle_rules_can_match": "test_lifecycle.py::test_rule_that_never_matches_stops_build_and_keeps_marts",
     "lifecycle_segments_not_empty": "test_lifecycle.py::test_empty_segment_warns_naming_it",
+    "reject_share_within_limits": "test_loud_failures.py::test_too_many_rejects_fail_naming_reasons_and_keep_the_marts",
+    "scores_someone_when_orders_exist": "test_loud_failures.py::test_accepted_orders_that_score_nobody_fail",
 }
 
 
