@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import csv
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -390,6 +390,55 @@ def scores(values: dict[str, int | Decimal], *, descending: bool, levels: int, t
 # ------------------------------------------------------------------------------------------------- main
 
 
+def valid_purchases(
+    orders: Iterable[Row],
+    customers: Iterable[Row],
+    *,
+    seeds_dir: Path,
+    as_of_date: date | None = None,
+    today: date,
+    scoring_window: tuple[int, str] | None = None,
+    max_order_total: Decimal = Decimal(1000000),
+    base_currency: str = "EUR",
+    zone: str = "UTC",
+) -> tuple[date | None, dict[str, list[tuple[date, Decimal]]], dict[str, Customer]]:
+    """(as_of_date, surviving customer id -> its valid purchases on as_of_date as (date, net amount), the merged
+    customers). The arguments are those of expected_customer_rfm; as_of_date None when nobody can be scored."""
+    seeds = Seeds.load(seeds_dir)
+    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency, zone)
+    customers = list(customers)
+    id_map, merged = _merge_customers(_check_customers(customers, zone)[0], refused_emails(customers))
+
+    def is_purchase_status(o: Order) -> bool:
+        return o.status is None or seeds.statuses[o.status]
+
+    purchases = [o for o in accepted_orders if o.refund_of is None and is_purchase_status(o)]
+    if as_of_date is None:  # §6: day after the latest gross-positive purchase; none -> nobody is scored
+        dates = [o.ordered_on for o in purchases if o.total > 0]
+        if not dates:
+            return None, {}, merged
+        as_of_date = max(dates) + timedelta(days=1)
+
+    def to_base(o: Order, amount: Decimal) -> Decimal:
+        # The seed's rates are to the configured base currency, which itself needs no rate.
+        rate = Decimal(1) if o.currency in (None, base_currency) else seeds.rates[o.currency]
+        return (amount * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+    refunds: dict[str, Decimal] = defaultdict(Decimal)
+    for o in accepted_orders:
+        if o.refund_of is not None and o.ordered_on < as_of_date:
+            refunds[o.refund_of] += to_base(o, o.total)
+
+    window_start = date.min if scoring_window is None else minus(as_of_date, *scoring_window)
+    per_customer: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    for o in purchases:
+        # §5: refund rows and the order's own refunded amount, each converted on its own
+        net = max(to_base(o, o.total) + refunds[o.order_id] - to_base(o, o.refunded), Decimal("0.00"))
+        if net > 0 and window_start <= o.ordered_on < as_of_date:
+            per_customer[id_map.get(o.customer_id, o.customer_id)].append((o.ordered_on, net))
+    return as_of_date, dict(per_customer), merged
+
+
 def expected_customer_rfm(
     orders: Iterable[Row],
     customers: Iterable[Row],
@@ -413,37 +462,10 @@ def expected_customer_rfm(
     accepts_marketing, is_known_customer.
     """
     seeds = Seeds.load(seeds_dir)
-    accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency, zone)
-    customers = list(customers)
-    id_map, merged = _merge_customers(_check_customers(customers, zone)[0], refused_emails(customers))
-
-    def is_purchase_status(o: Order) -> bool:
-        return o.status is None or seeds.statuses[o.status]
-
-    purchases = [o for o in accepted_orders if o.refund_of is None and is_purchase_status(o)]
-    if as_of_date is None:  # §6: day after the latest gross-positive purchase; none -> nobody is scored
-        dates = [o.ordered_on for o in purchases if o.total > 0]
-        if not dates:
-            return {}
-        as_of_date = max(dates) + timedelta(days=1)
-
-    def to_base(o: Order, amount: Decimal) -> Decimal:
-        # The seed's rates are to the configured base currency, which itself needs no rate.
-        rate = Decimal(1) if o.currency in (None, base_currency) else seeds.rates[o.currency]
-        return (amount * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-    refunds: dict[str, Decimal] = defaultdict(Decimal)
-    for o in accepted_orders:
-        if o.refund_of is not None and o.ordered_on < as_of_date:
-            refunds[o.refund_of] += to_base(o, o.total)
-
-    window_start = date.min if scoring_window is None else minus(as_of_date, *scoring_window)
-    per_customer: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-    for o in purchases:
-        # §5: refund rows and the order's own refunded amount, each converted on its own
-        net = max(to_base(o, o.total) + refunds[o.order_id] - to_base(o, o.refunded), Decimal("0.00"))
-        if net > 0 and window_start <= o.ordered_on < as_of_date:
-            per_customer[id_map.get(o.customer_id, o.customer_id)].append((o.ordered_on, net))
+    as_of_date, per_customer, merged = valid_purchases(
+        orders, customers, seeds_dir=seeds_dir, as_of_date=as_of_date, today=today, scoring_window=scoring_window,
+        max_order_total=max_order_total, base_currency=base_currency, zone=zone,
+    )
     if not per_customer:
         return {}
 
@@ -479,3 +501,50 @@ def expected_customer_rfm(
             "is_known_customer": customer is not None,
         }
     return result
+
+
+# ------------------------------------------------------------------------------------- retention (retention.md)
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def expected_segment_retention(
+    orders: Sequence[Row], customers: Sequence[Row], *, seeds_dir: Path, scoring_dates: Sequence[date], today: date
+) -> dict[tuple[date, str], tuple[int, int, Decimal]]:
+    """rfm_segment_retention: (scoring date, segment code) -> (customers, retained customers, retained revenue)
+    for every scoring date but the last and every segment. Members are the customers scored on the date; they
+    are retained by a valid purchase on the next scoring date that is dated on or after this one."""
+    segments = Seeds.load(seeds_dir).segment_names
+    result: dict[tuple[date, str], tuple[int, int, Decimal]] = {}
+    for scoring_date, next_date in zip(scoring_dates, scoring_dates[1:]):
+        members = expected_customer_rfm(orders, customers, seeds_dir=seeds_dir, as_of_date=scoring_date, today=today)
+        _, later, _ = valid_purchases(orders, customers, seeds_dir=seeds_dir, as_of_date=next_date, today=today)
+        bought = {cid: sum((a for d, a in p if d >= scoring_date), Decimal("0.00")) for cid, p in later.items()
+                  if any(d >= scoring_date for d, _ in p)}
+        for segment in segments:
+            ids = [cid for cid, row in members.items() if row["segment_code"] == segment]
+            retained = [cid for cid in ids if cid in bought]
+            result[(scoring_date, segment)] = (len(ids), len(retained), sum((bought[c] for c in retained), Decimal("0.00")))
+    return result
+
+
+def expected_cohort_retention(
+    orders: Sequence[Row], customers: Sequence[Row], *, seeds_dir: Path, today: date
+) -> dict[tuple[date, date], tuple[int, int, Decimal]]:
+    """rfm_cohort_retention: (cohort month, activity month) -> (cohort customers, active customers, revenue),
+    from the purchases valid on the default as_of_date; every month someone bought, from the cohort's on."""
+    _, per_customer, _ = valid_purchases(orders, customers, seeds_dir=seeds_dir, today=today)
+    cohort_of = {cid: _month(min(d for d, _ in p)) for cid, p in per_customer.items()}
+    sizes = Counter(cohort_of.values())
+    monthly: dict[tuple[date, date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for cid, purchases in per_customer.items():
+        for day, amount in purchases:
+            monthly[(cohort_of[cid], _month(day))][cid] += amount
+    months = {month for _, month in monthly}
+    return {
+        (cohort, month): (sizes[cohort], len(monthly.get((cohort, month), {})),
+                          sum(monthly.get((cohort, month), {}).values(), Decimal("0.00")))
+        for cohort in sizes for month in months if month >= cohort
+    }

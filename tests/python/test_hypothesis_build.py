@@ -25,6 +25,7 @@ from conftest import MESSY_VARS, SEEDS_DIR, TODAY, Workspace
 from hypothesis import HealthCheck, event, example, given, note, seed, settings
 from hypothesis import strategies as st
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_customer_rfm, expected_rejects
+from test_retention import assert_retention_matches_oracle
 
 def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy:
     """Nine draws in ten from `good`: bad values in every field, yet most rows still make purchases."""
@@ -96,7 +97,7 @@ def write_raw(ws: Workspace, orders: list[Row], customers: list[Row]) -> None:
             if rows:
                 placeholders = ", ".join("?" for _ in columns)
                 con.executemany(f"insert into raw.{table} values ({placeholders})",
-                                [[row[c] for c in columns] for row in rows])
+                                [[row.get(c) for c in columns] for row in rows])
 
 
 def diff(actual: object, expected: object) -> str:
@@ -180,6 +181,8 @@ def test_random_raw_data_builds_and_matches_oracle(workspace: Workspace) -> None
         expected_rejects_ = Counter(expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
         assert rejects == expected_rejects_, diff(sorted(rejects.items(), key=str),
                                                   sorted(expected_rejects_.items(), key=str))
+        if assert_retention_matches_oracle(workspace, orders, customers):
+            event("someone retained")
 
     check()
     total = sum(outcomes.values())
