@@ -36,7 +36,8 @@ per_segment as (
         sum(recency_days) as sum_recency_days,
         sum(r_score) as sum_r_score,
         sum(f_score) as sum_f_score,
-        sum(m_score) as sum_m_score
+        sum(m_score) as sum_m_score,
+        sum({{ rfm_tenure_months('first_order_date', 'as_of_date') }}) as sum_tenure_months
 
     from customers
     group by segment_code
@@ -78,6 +79,14 @@ final as (
                 as decimal(18, 2)
             ) as avg_{{ score }}_score,
         {%- endfor %}
+        cast(
+            {{ rfm_exact_ratio('per_segment.sum_tenure_months', 'per_segment.customers', 2) }} as decimal(18, 2)
+        ) as avg_tenure_months,
+        -- revenue per customer-month of tenure: the segment's revenue over its customers' summed tenure
+        cast(
+            {{ rfm_exact_ratio('per_segment.revenue_cents', '100 * per_segment.sum_tenure_months', 2) }}
+            as decimal(38, 2)
+        ) as revenue_per_tenure_month,
         segments.description,
         segments.recommended_action,
         segments.is_churned,
@@ -107,6 +116,8 @@ select
     avg_r_score,
     avg_f_score,
     avg_m_score,
+    avg_tenure_months,
+    revenue_per_tenure_month,
     description,
     recommended_action,
     is_churned,

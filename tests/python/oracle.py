@@ -548,3 +548,37 @@ def expected_cohort_retention(
                           sum(monthly.get((cohort, month), {}).values(), Decimal("0.00")))
         for cohort in sizes for month in months if month >= cohort
     }
+
+
+# ------------------------------------------------------------------------------- customer value (retention.md)
+
+
+def _rounded(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def expected_customer_value(orders: Sequence[Row], customers: Sequence[Row], *, seeds_dir: Path, today: date) -> dict[str, dict]:
+    """customer_clv's historical value and BTYD summary per customer, from the purchases valid on the default
+    as_of_date: net_revenue, tenure_days, tenure_months, revenue_per_tenure_month, repeat_purchase_days,
+    repeat_span_days, avg_repeat_day_value (None without a repeat day)."""
+    as_of_date, per_customer, _ = valid_purchases(orders, customers, seeds_dir=seeds_dir, today=today)
+    result: dict[str, dict] = {}
+    for cid, purchases in per_customer.items():
+        assert as_of_date is not None
+        days: dict[date, Decimal] = defaultdict(Decimal)
+        for day, amount in purchases:
+            days[day] += amount
+        first, last, before = min(days), max(days), as_of_date - timedelta(days=1)
+        months = (before.year - first.year) * 12 + before.month - first.month + 1
+        revenue = sum(days.values(), Decimal("0.00"))
+        repeat = [amount for day, amount in days.items() if day > first]
+        result[cid] = {
+            "net_revenue": revenue,
+            "tenure_days": (as_of_date - first).days,
+            "tenure_months": months,
+            "revenue_per_tenure_month": _rounded(revenue / months),
+            "repeat_purchase_days": len(repeat),
+            "repeat_span_days": (last - first).days,
+            "avg_repeat_day_value": _rounded(sum(repeat) / len(repeat)) if repeat else None,
+        }
+    return result

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from conftest import SEEDS_DIR, TODAY, DemoData, Workspace
 
-from oracle import (Row, expected_cohort_retention, expected_segment_retention, minus, read_customers_csv,
-                    read_orders_csv, valid_purchases)
+from oracle import (Row, expected_cohort_retention, expected_customer_value, expected_segment_retention, minus,
+                    read_customers_csv, read_orders_csv, valid_purchases)
 
 
 def share(part: int, whole: int) -> Decimal:
@@ -48,3 +48,27 @@ def test_retention_matches_oracle(demo_build: Workspace, demo_data: DemoData) ->
     retained = assert_retention_matches_oracle(
         demo_build, read_orders_csv(demo_data.orders), read_customers_csv(demo_data.customers))
     assert retained > 100
+
+
+VALUE_COLUMNS = ("net_revenue", "tenure_days", "tenure_months", "revenue_per_tenure_month", "repeat_purchase_days",
+                 "repeat_span_days", "avg_repeat_day_value")
+
+
+def test_customer_value_matches_oracle(demo_build: Workspace, demo_data: DemoData) -> None:
+    """customer_clv's value so far, customer by customer, and the summary's tenure figures per segment."""
+    expected = expected_customer_value(read_orders_csv(demo_data.orders), read_customers_csv(demo_data.customers),
+                                       seeds_dir=SEEDS_DIR, today=TODAY)
+    rows = demo_build.query_dicts("select * from customer_clv")
+    assert {row["customer_id"]: {c: row[c] for c in VALUE_COLUMNS} for row in rows} == expected
+    segments: dict[str, list[dict]] = {}
+    for row in rows:
+        segments.setdefault(row["segment_code"], []).append(expected[row["customer_id"]])
+    summary = {code: (tenure, rate) for code, tenure, rate in demo_build.query(
+        "select segment_code, avg_tenure_months, revenue_per_tenure_month from rfm_segment_summary where customers > 0")}
+    cent = Decimal("0.01")
+    assert summary == {code: (
+        (Decimal(sum(v["tenure_months"] for v in values)) / len(values)).quantize(cent, rounding=ROUND_HALF_UP),
+        (sum(v["net_revenue"] for v in values) / sum(v["tenure_months"] for v in values)).quantize(
+            cent, rounding=ROUND_HALF_UP),
+    ) for code, values in segments.items()}
+    assert sum(1 for v in expected.values() if v["repeat_purchase_days"]) > 100

@@ -1,38 +1,11 @@
 {#- The cohort triangle (docs/retention.md): customers by the month of their first valid purchase, and per
-    later month how many of them bought and what they spent, from the purchases valid on as_of_date (the
-    customers, amounts and merges of customer_rfm). -#}
+    later month how many of them bought and what they spent, from the purchases valid on as_of_date
+    (int_customer_purchase_days_aggregated: the customers, amounts and merges of customer_rfm). -#}
 with
 
-scoring_window as (
+purchase_days as (
 
-    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
-
-),
-
-netted as (
-
-    select * from {{ ref('rfm', 'int_purchases_netted') }}
-
-),
-
-customer_ids as (
-
-    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
-
-),
-
-valid_purchases as (
-
-    select
-        coalesce(customer_ids.merged_into_customer_id, netted.customer_id) as customer_id,
-        cast({{ dbt.date_trunc('month', 'netted.ordered_date') }} as date) as activity_month,
-        netted.net_total_base
-
-    from netted
-    cross join scoring_window
-    left join customer_ids
-        on netted.customer_id = customer_ids.customer_id
-    where {{ rfm_is_valid_purchase_on('netted', 'scoring_window.as_of_date') }}
+    select * from {{ ref('rfm', 'int_customer_purchase_days_aggregated') }}
 
 ),
 
@@ -40,11 +13,11 @@ customer_months as (
 
     select
         customer_id,
-        activity_month,
+        cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as activity_month,
         sum(net_total_base) as revenue
 
-    from valid_purchases
-    group by customer_id, activity_month
+    from purchase_days
+    group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
 
 ),
 

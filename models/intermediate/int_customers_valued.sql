@@ -1,0 +1,76 @@
+{#- Per scored customer, the value so far (historical customer lifetime value) and the buy-till-you-die
+    summary the CLV models read (docs/retention.md): repeat purchase days, the span from the first to the
+    last purchase, the tenure to as_of_date (the calibration period's end), the mean value of a repeat day. -#}
+with
+
+scored_customers as (
+
+    -- today's scoring (the other rows are the history's periods)
+    select * from {{ ref('rfm', 'int_customers_scored') }}
+    where period_start_date is null
+
+),
+
+purchase_days as (
+
+    select * from {{ ref('rfm', 'int_customer_purchase_days_aggregated') }}
+
+),
+
+day_summaries as (
+
+    -- repeat purchase days: the days after the first; their mean value is Gamma-Gamma's monetary value
+    select
+        purchase_days.customer_id,
+        count(*) - 1 as repeat_purchase_days,
+        sum(
+            case
+                when purchase_days.ordered_date > customer_firsts.first_order_date then purchase_days.net_total_base
+            end
+        ) as repeat_revenue
+
+    from purchase_days
+    inner join scored_customers as customer_firsts
+        on purchase_days.customer_id = customer_firsts.customer_id
+    group by purchase_days.customer_id
+
+),
+
+final as (
+
+    select
+        scored_customers.customer_id,
+        scored_customers.as_of_date,
+        scored_customers.segment_code,
+        scored_customers.first_order_date,
+        scored_customers.last_order_date,
+        scored_customers.frequency,
+        cast(scored_customers.monetary as decimal(38, 2)) as net_revenue,
+        -- the engine-specific expansion of datediff can be long
+        cast({{ dbt.datediff('scored_customers.first_order_date', 'scored_customers.as_of_date', 'day') }} as integer) as tenure_days,  -- noqa: LT05
+        cast({{ rfm_tenure_months('scored_customers.first_order_date', 'scored_customers.as_of_date') }} as integer)
+            as tenure_months,
+        cast(
+            {{ rfm_exact_ratio(
+                '100 * scored_customers.monetary',
+                '100 * ' ~ rfm_tenure_months('scored_customers.first_order_date', 'scored_customers.as_of_date'),
+                2
+            ) }} as decimal(38, 2)
+        ) as revenue_per_tenure_month,
+        cast(day_summaries.repeat_purchase_days as integer) as repeat_purchase_days,
+        cast(
+            {{ dbt.datediff('scored_customers.first_order_date', 'scored_customers.last_order_date', 'day') }}
+            as integer
+        ) as repeat_span_days,
+        cast(
+            {{ rfm_exact_ratio('100 * day_summaries.repeat_revenue', '100 * day_summaries.repeat_purchase_days', 2) }}
+            as decimal(38, 2)
+        ) as avg_repeat_day_value
+
+    from scored_customers
+    inner join day_summaries
+        on scored_customers.customer_id = day_summaries.customer_id
+
+)
+
+select * from final
