@@ -128,7 +128,7 @@
 {% macro rfm_seed(name) %}
     {#- One of the package's seeds, or the host project's replacement named in var rfm_seeds (e.g.
         {order_statuses: my_order_statuses}): a ref either way, so dbt builds and tests it first. -#}
-    {%- set seeds = rfm_dict_var('rfm_seeds', ['order_statuses', 'currency_rates', 'rfm_segment_map', 'rfm_segments']) -%}
+    {%- set seeds = rfm_dict_var('rfm_seeds', ['order_statuses', 'currency_rates', 'rfm_segment_map', 'rfm_segments', 'clv_parameters']) -%}
     {%- set replacement = seeds.get(name) or '' -%}
     {%- if replacement == '' -%}
         {{ return(ref('rfm', name)) }}

@@ -12,3 +12,24 @@
         ) }} + 1
     )
 {%- endmacro %}
+
+{% macro rfm_clv_horizon_months() %}
+    {#- Months ahead that expected purchases and predicted CLV cover (var rfm_clv_horizon_months); at most
+        36, where the 2F1 series of rfm_clv_series_terms() terms is known to converge (docs/retention.md). -#}
+    {{ return(rfm_int_var('rfm_clv_horizon_months', 1, 36)) }}
+{% endmacro %}
+
+{% macro rfm_clv_series_terms() %}
+    {#- Terms of the Gauss hypergeometric series summed per customer and horizon month. -#}
+    {{ return(300) }}
+{% endmacro %}
+
+{% macro rfm_clv_max_parameter_age_days() %}
+    {#- Days the CLV parameters' calibration end may lie before as_of_date before a test warns. -#}
+    {{ return(rfm_int_var('rfm_clv_max_parameter_age_days', 0, 3650)) }}
+{% endmacro %}
+
+{% macro rfm_type_double() %}
+    {#- The 8-byte floating-point type: `float` is 4 bytes on DuckDB and Spark. -#}
+    {{ return('double precision' if target.type == 'postgres' else 'double') }}
+{% endmacro %}

@@ -191,6 +191,9 @@
     {%- do rfm_replenishment_lead_days() -%}
     {%- do rfm_replenishment_grace_days() -%}
     {%- do rfm_scoring_window() -%}
+    {%- do rfm_clv_horizon_months() -%}
+    {%- do rfm_share_var('rfm_clv_discount_rate') -%}
+    {%- do rfm_clv_max_parameter_age_days() -%}
     {{ return('') }}
 {% endmacro %}
 

@@ -20,15 +20,16 @@ engine="${1:-duckdb}"
 shift || true
 selection=("$@")
 case "$engine" in
-    duckdb) requirements=() ;;
+    # requirements-clv.txt: the CLV fit and its scipy comparison (tests/python/test_clv.py, test_cross_engine.py)
+    duckdb) requirements=(requirements-clv.txt) ;;
     # requirements-analysis.txt: k-means is one of the scripts compared across engines
-    postgres | spark) requirements=("requirements-$engine.txt" requirements-analysis.txt) ;;
+    postgres | spark) requirements=("requirements-$engine.txt" requirements-analysis.txt requirements-clv.txt) ;;
     *)
         echo "error: unknown engine '$engine' (expected: duckdb, postgres or spark)" >&2
         exit 2
         ;;
 esac
-# a sourced script with no arguments sees the caller's: set them to the requirement files, even none
+# a sourced script with no arguments sees the caller's: set them to the requirement files
 set -- "${requirements[@]}"
 source "$(dirname "$0")/_env.sh" "$@"
 

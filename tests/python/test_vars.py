@@ -44,6 +44,9 @@ VARS_BUILT_BY = {
     "rfm_replenishment_lead_days": "test_vars.py::test_scoring_settings_match_oracle",
     "rfm_replenishment_grace_days": "test_vars.py::test_scoring_settings_match_oracle",
     "rfm_scoring_window": "test_analyst_surface.py::test_analyst_edits_reach_every_output",
+    "rfm_clv_horizon_months": "test_clv.py::test_sql_matches_scipy_with_other_parameters",
+    "rfm_clv_discount_rate": "test_clv.py::test_sql_matches_scipy_with_other_parameters",
+    "rfm_clv_max_parameter_age_days": "test_clv.py::test_sql_matches_scipy_with_other_parameters",
 }
 DIRTY = {"rfm_unknown_status_severity": "warn"}
 
