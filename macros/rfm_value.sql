@@ -33,3 +33,9 @@
     {#- The 8-byte floating-point type: `float` is 4 bytes on DuckDB and Spark. -#}
     {{ return('double precision' if target.type == 'postgres' else 'double') }}
 {% endmacro %}
+
+{% macro rfm_bounded_exp(expression) -%}
+    {#- exp() that neither underflows nor overflows (PostgreSQL raises on both): 0 below e^-700, e^700 above
+        it; both are beyond what changes a probability or a count at 1e-300. -#}
+    case when {{ expression }} < -700 then 0 else exp(least({{ expression }}, 700)) end
+{%- endmacro %}

@@ -71,11 +71,10 @@ dropout_odds as (
         summaries.*,
         case
             when summaries.x > 0
-                then
-                    summaries.a / (summaries.b + summaries.x - 1) * power(
-                        (summaries.alpha + summaries.age) / (summaries.alpha + summaries.t_x),
-                        summaries.r + summaries.x
-                    )
+                then {{ rfm_bounded_exp(
+                    'ln(summaries.a / (summaries.b + summaries.x - 1)) + (summaries.r + summaries.x)'
+                    ~ ' * ln((summaries.alpha + summaries.age) / (summaries.alpha + summaries.t_x))'
+                ) }}
             else 0
         end as odds_dropped
 
@@ -158,8 +157,10 @@ series as (
     select
         customer_id,
         horizon_month,
-        sum(exp(log_scaled_term)) as scaled_series,
-        max(case when term_number = {{ terms - 1 }} then exp(log_scaled_term) end) as last_scaled_term,
+        sum({{ rfm_bounded_exp('log_scaled_term') }}) as scaled_series,
+        max(
+            case when term_number = {{ terms - 1 }} then {{ rfm_bounded_exp('log_scaled_term') }} end
+        ) as last_scaled_term,
         max(
             greatest(
                 series_z,

@@ -26,11 +26,21 @@ DAYS_PER_MONTH = 365.25 / 12
 TOLERANCE = 1e-6
 # Parameter recovery: 4000 simulated customers, each parameter within this share of its true value.
 RECOVERY_TOLERANCE = 0.15
-PREDICTION_SQL = ("select predicted.customer_id, predicted.probability_alive, predicted.expected_purchases,"
-                  " predicted.expected_order_value, predicted.predicted_clv, valued.repeat_purchase_days,"
-                  " valued.repeat_span_days, valued.tenure_days, valued.avg_repeat_day_value"
-                  " from int_customers_clv_predicted as predicted"
-                  " inner join int_customers_valued as valued on predicted.customer_id = valued.customer_id")
+PREDICTED = ("probability_alive", "expected_purchases", "expected_order_value", "predicted_clv")
+SUMMARY = ("repeat_purchase_days", "repeat_span_days", "tenure_days", "avg_repeat_day_value")
+
+
+def prediction_rows(predicted: Iterable[dict], summaries: Iterable[dict]) -> list[tuple]:
+    """(customer_id, the unrounded predictions, the summary) per customer, from the rows of
+    int_customers_clv_predicted and customer_clv."""
+    by_customer = {row["customer_id"]: row for row in summaries}
+    return [(row["customer_id"], *(row[c] for c in PREDICTED), *(by_customer[row["customer_id"]][c] for c in SUMMARY))
+            for row in predicted]
+
+
+def read_predictions(ws: Workspace) -> list[tuple]:
+    return prediction_rows(ws.query_dicts("select * from int_customers_clv_predicted"),
+                           ws.query_dicts("select * from customer_clv"))
 
 
 def expected_predictions(params: dict, x: int, span_days: int, tenure_days: int, mean_value: float | None,
@@ -58,7 +68,7 @@ def expected_predictions(params: dict, x: int, span_days: int, tenure_days: int,
 
 
 def assert_predictions_match(rows: Iterable[tuple], params: dict, **horizon: float) -> int:
-    """SQL predictions (PREDICTION_SQL rows) equal expected_predictions to 1e-6 (CLV: 1e-6 relative); returns
+    """SQL predictions (prediction_rows) equal expected_predictions to 1e-6 (CLV: 1e-6 relative); returns
     the number of customers compared."""
     compared, problems = 0, []
     for customer_id, *sql, x, span, tenure, mean_value in rows:
@@ -99,7 +109,7 @@ def test_parameter_recovery() -> None:
 def test_sql_matches_scipy_on_demo(demo_build: Workspace) -> None:
     """The shipped parameters (fitted on the demo), default horizon and discount rate; the mart rounds."""
     params = seed_parameters()
-    assert assert_predictions_match(demo_build.query(PREDICTION_SQL), params) == 1599
+    assert assert_predictions_match(read_predictions(demo_build), params) == 1599
     rounded = demo_build.query(
         "select count(*) from customer_clv as clv inner join int_customers_clv_predicted as predicted"
         " on clv.customer_id = predicted.customer_id"
@@ -122,7 +132,7 @@ def test_sql_matches_scipy_with_other_parameters(demo_build: Workspace, tmp_path
                   vars=clv_vars)
     assert ("the CLV parameters were fitted on data up to 2026-01-01 (181 days before as_of_date 2026-07-01, more"
             " than var rfm_clv_max_parameter_age_days = 30)") in proc.stdout
-    rows = ws.query(PREDICTION_SQL)
+    rows = read_predictions(ws)
     assert assert_predictions_match(rows, params, horizon_months=24, discount_rate=0.05) == 1599
     # the comparison covers the whole range (the customers without a repeat purchase are alive for sure)
     alive = [float(row[1]) for row in rows]
