@@ -14,6 +14,12 @@ customers as (
 
 ),
 
+predicted as (
+
+    select * from {{ ref('rfm', 'int_customers_clv_predicted') }}
+
+),
+
 totals as (
 
     select
@@ -28,19 +34,23 @@ totals as (
 per_segment as (
 
     select
-        segment_code,
+        customers.segment_code,
         count(*) as customers,
-        sum(monetary) as revenue,
-        cast(sum(monetary) * 100 as bigint) as revenue_cents,
-        sum(frequency) as orders,
-        sum(recency_days) as sum_recency_days,
-        sum(r_score) as sum_r_score,
-        sum(f_score) as sum_f_score,
-        sum(m_score) as sum_m_score,
-        sum({{ rfm_tenure_months('first_order_date', 'as_of_date') }}) as sum_tenure_months
+        sum(customers.monetary) as revenue,
+        cast(sum(customers.monetary) * 100 as bigint) as revenue_cents,
+        sum(customers.frequency) as orders,
+        sum(customers.recency_days) as sum_recency_days,
+        sum(customers.r_score) as sum_r_score,
+        sum(customers.f_score) as sum_f_score,
+        sum(customers.m_score) as sum_m_score,
+        sum({{ rfm_tenure_months('customers.first_order_date', 'customers.as_of_date') }}) as sum_tenure_months,
+        avg(predicted.probability_alive) as avg_probability_alive,
+        sum(predicted.predicted_clv) as predicted_clv
 
     from customers
-    group by segment_code
+    left join predicted
+        on customers.customer_id = predicted.customer_id
+    group by customers.segment_code
 
 ),
 
@@ -87,6 +97,9 @@ final as (
             {{ rfm_exact_ratio('per_segment.revenue_cents', '100 * per_segment.sum_tenure_months', 2) }}
             as decimal(38, 2)
         ) as revenue_per_tenure_month,
+        cast(per_segment.avg_probability_alive as decimal(9, 4)) as avg_probability_alive,
+        cast(coalesce(per_segment.predicted_clv, 0) as decimal(38, 2)) as predicted_clv,
+        cast(per_segment.predicted_clv / per_segment.customers as decimal(38, 2)) as avg_predicted_clv,
         segments.description,
         segments.recommended_action,
         segments.is_churned,
@@ -118,6 +131,9 @@ select
     avg_m_score,
     avg_tenure_months,
     revenue_per_tenure_month,
+    avg_probability_alive,
+    predicted_clv,
+    avg_predicted_clv,
     description,
     recommended_action,
     is_churned,

@@ -116,6 +116,17 @@ def test_sql_matches_scipy_on_demo(demo_build: Workspace) -> None:
         " where abs(clv.probability_alive - predicted.probability_alive) > 5e-9"
         " or abs(clv.predicted_clv - predicted.predicted_clv) > 0.005")
     assert rounded == [(0,)]
+    # per segment: the mean probability alive and the total predicted CLV of its customers
+    per_segment: dict[str, list[tuple]] = {}
+    for segment, *summary in demo_build.query("select segment_code, " + ", ".join(SUMMARY) + " from customer_clv"):
+        per_segment.setdefault(segment, []).append(expected_predictions(params, *summary[:3], summary[3] and float(summary[3])))
+    summary_rows = demo_build.query("select segment_code, avg_probability_alive, predicted_clv from rfm_segment_summary"
+                                    " where customers > 0")
+    assert {code for code, *_ in summary_rows} == per_segment.keys()
+    for code, alive, clv in summary_rows:
+        values = per_segment[code]
+        assert abs(float(alive) - sum(v[0] for v in values) / len(values)) <= 0.00005 + TOLERANCE, code
+        assert abs(float(clv) - sum(v[3] for v in values)) <= 0.005 + TOLERANCE * len(values), code
 
 
 def test_sql_matches_scipy_with_other_parameters(demo_build: Workspace, tmp_path: Path) -> None:
