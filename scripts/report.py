@@ -2,8 +2,10 @@
 """Write the RFM report: one self-contained HTML file, with inline CSS and inline SVG only.
 
 Sections: the R x F grid per M score as heat maps of customers with the segment boundaries drawn, segment
-sizes and revenue shares, the average profile of each segment, the data-quality figures and, once the table
-`rfm_segment_migration` exists, the segment migration matrix. The page has no script and loads nothing (its
+sizes and revenue shares, the average profile of each segment, customer value (predicted CLV per segment,
+probability alive against recency), retention (per segment over the history's periods, the cohort triangle
+as a heat map), the data-quality figures and, once the table `rfm_segment_migration` exists, the segment
+migration matrix. The value and retention charts appear when their marts exist (docs/retention.md). The page has no script and loads nothing (its
 Content-Security-Policy forbids it), so it can be mailed or archived as it is.
 
 Reads the marts of the dbt profile's target on any engine (rfm_cli.marts: on DuckDB the published copy), or
@@ -47,6 +49,9 @@ CHROMIUM_FLAGS = (
 )
 
 HEAT_LOW, HEAT_HIGH = (244, 248, 251), (8, 69, 148)
+VALUE_TABLES = ("customer_clv", "rfm_segment_retention", "rfm_cohort_retention")
+RECENCY_BIN_DAYS = 30
+COHORTS_SHOWN, COHORT_MONTHS_SHOWN = 12, 12
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ class ReportData:
     quality: list[Row]
     migration: list[Row] | None  # None: no table, or one without MIGRATION_COLUMNS
     migration_columns: list[str]
+    alive_by_recency: list[Row] | None  # None: no customer_clv (and so for the two below)
+    retention: list[Row] | None
+    cohorts: list[Row] | None
 
 
 # ---------------------------------------------------------------- data
@@ -115,6 +123,27 @@ def load(target: dict[str, Any]) -> ReportData:
                 group by coalesce(from_segment_code, '{NOT_SCORED}'), coalesce(to_segment_code, '{NOT_SCORED}')
                 """,
             )
+        present = {table: bool(marts.columns(table)) for table in VALUE_TABLES}
+        alive_by_recency = marts.rows(
+            f"""
+            select cast(floor(recency_days / {RECENCY_BIN_DAYS}) as integer) as recency_bin,
+                count(*) as customers, avg(probability_alive) as probability_alive
+            from customer_clv as clv inner join customer_rfm as scored on clv.customer_id = scored.customer_id
+            group by cast(floor(recency_days / {RECENCY_BIN_DAYS}) as integer)
+            """,
+        ) if present["customer_clv"] else None
+        retention = marts.rows(
+            """
+            select segment_code, count(*) as windows, sum(customers) as customers,
+                sum(retained_customers) as retained_customers, sum(retained_revenue) as retained_revenue
+            from rfm_segment_retention group by segment_code
+            """,
+        ) if present["rfm_segment_retention"] else None
+        cohorts = marts.rows(
+            "select cohort_month, months_since_first_purchase, cohort_customers, retention_rate"
+            " from rfm_cohort_retention where months_since_first_purchase < :months",
+            months=COHORT_MONTHS_SHOWN,
+        ) if present["rfm_cohort_retention"] else None
     return ReportData(
         as_of_date=as_of_date,
         levels=levels,
@@ -123,6 +152,9 @@ def load(target: dict[str, Any]) -> ReportData:
         quality=quality,
         migration=migration,
         migration_columns=migration_columns,
+        alive_by_recency=alive_by_recency,
+        retention=retention,
+        cohorts=cohorts,
     )
 
 
@@ -212,6 +244,70 @@ def bars(data: ReportData) -> dict[str, Any]:
             "rows": rows}
 
 
+def hbars(rows: list[tuple[str, str, float, str]]) -> dict[str, Any]:
+    """One horizontal bar per (label, colour, value >= 0, caption), scaled to the largest value."""
+    label_w, bar_w, row_h = 170, 520, 24
+    peak = max((value for _, _, value, _ in rows), default=0.0) or 1.0
+    return {"label_w": label_w, "width": label_w + bar_w + 260, "height": len(rows) * row_h + 6,
+            "rows": [{"name": name, "colour": colour, "y": 4 + i * row_h, "length": bar_w * value / peak,
+                      "caption": caption} for i, (name, colour, value, caption) in enumerate(rows)]}
+
+
+def value(data: ReportData) -> dict[str, Any] | None:
+    """Predicted CLV per segment, and probability alive by recency (mean per RECENCY_BIN_DAYS days)."""
+    if data.alive_by_recency is None:
+        return None
+    clv = hbars([(s.name, s.colour, float(s.row["avg_predicted_clv"] or 0),
+                  f"{num(s.row['avg_predicted_clv'], 2)} per customer · {num(s.row['predicted_clv'], 2)} in all")
+                 for s in data.segments])
+    bins = sorted(data.alive_by_recency, key=lambda row: row["recency_bin"])
+    left, top, plot_w, plot_h = 50, 12, 640, 220
+    last = max((row["recency_bin"] for row in bins), default=0) + 1
+    points = [{"x": left + plot_w * (row["recency_bin"] + 0.5) / last,
+               "y": top + plot_h * (1 - float(row["probability_alive"])),
+               "title": f"recency {row['recency_bin'] * RECENCY_BIN_DAYS}-{(row['recency_bin'] + 1) * RECENCY_BIN_DAYS - 1}"
+                        f" days: {num(row['customers'])} customers, mean P(alive) {float(row['probability_alive']):.3f}"}
+              for row in bins]
+    ticks = [{"x": left + plot_w * k / last, "label": f"{k * RECENCY_BIN_DAYS}"}
+             for k in range(0, last + 1, max(1, last // 8))]
+    return {"clv": clv, "alive": {"width": left + plot_w + 20, "height": top + plot_h + 40, "left": left, "top": top,
+                                  "plot_w": plot_w, "plot_h": plot_h, "points": points, "ticks": ticks,
+                                  "levels": [(f"{v:.1f}", top + plot_h * (1 - v)) for v in (0.0, 0.5, 1.0)],
+                                  "bin_days": RECENCY_BIN_DAYS}}
+
+
+def retention(data: ReportData) -> dict[str, Any] | None:
+    """Retention per segment over the history's windows, and the cohort triangle as a heat map."""
+    if data.retention is None or data.cohorts is None:
+        return None
+    by_code = {row["segment_code"]: row for row in data.retention}
+    bars_rows = []
+    for segment in data.segments:
+        row = by_code.get(segment.code) or {"customers": 0, "retained_customers": 0, "retained_revenue": 0,
+                                             "windows": 0}
+        rate = row["retained_customers"] / row["customers"] if row["customers"] else 0.0
+        bars_rows.append((segment.name, segment.colour, rate,
+                          f"{pct(rate) if row['customers'] else '–'} of {num(row['customers'])} members over "
+                          f"{num(row['windows'])} periods · {num(row['retained_revenue'], 2)} retained revenue"))
+    cohorts = sorted({row["cohort_month"] for row in data.cohorts})[-COHORTS_SHOWN:]
+    cells = {(row["cohort_month"], row["months_since_first_purchase"]): row for row in data.cohorts}
+    # Month 0 is 100 % by definition: the heat scale runs over the later months.
+    peak = max((float(row["retention_rate"]) for row in data.cohorts if row["months_since_first_purchase"]),
+               default=0.0) or 1.0
+
+    def cell(cohort: Any, month: int) -> dict[str, Any]:
+        row = cells.get((cohort, month))
+        if row is None:
+            return {"value": "", "fill": "#ffffff", "ink": "#1f2933"}
+        fill, ink = heat(float(row["retention_rate"]) / peak if month else 1.0)
+        return {"value": pct(row["retention_rate"]), "fill": fill, "ink": ink}
+
+    months = list(range(COHORT_MONTHS_SHOWN))
+    return {"bars": hbars(bars_rows), "months": months,
+            "cohorts": [(str(cohort)[:7], num(cells[(cohort, 0)]["cohort_customers"]), [cell(cohort, m) for m in months])
+                        for cohort in cohorts]}
+
+
 def quality(data: ReportData) -> dict[str, Any]:
     def rate(row: Row) -> str:
         return pct(row["rows_rejected"] / row["rows_in"]) if row["rows_in"] else "–"
@@ -273,7 +369,8 @@ def render(data: ReportData) -> str:
         as_of=str(data.as_of_date) if data.as_of_date else "– (nobody scored)",
         levels=data.levels, segments=data.segments, kpis=kpis(data),
         panels=[grid_panel(data, m, by_code, peak) for m in range(data.levels, 0, -1)],
-        bars=bars(data), quality=quality(data), migration=migration(data),
+        bars=bars(data), value=value(data), retention=retention(data), quality=quality(data),
+        migration=migration(data),
         migration_table=MIGRATION_TABLE, migration_columns=MIGRATION_COLUMNS,
         found_migration_columns=data.migration_columns,
     )

@@ -57,7 +57,8 @@ def test_report_is_self_contained(page: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert EXTERNAL_REFERENCE.findall(html) == []
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
-    assert html.count("<svg") == 5  # four grid panels (M = 4..1) and the bar chart
+    # four grid panels (M = 4..1), the segment bars, predicted CLV, P(alive) by recency, retention per segment
+    assert html.count("<svg") == 8
     assert "Segment migration" in html  # the demo builds rfm_segment_migration
 
 
@@ -95,6 +96,29 @@ def test_report_figures_match_marts(demo_build: Workspace, page: Path) -> None:
     quality = {row[0]: row[1:4] for row in html_table(text, "Data quality")}
     assert quality == {source: [f"{n:,}", f"{n - rejected.get(source, 0):,}", f"{rejected.get(source, 0):,}"]
                        for source, n in raw.items()}
+
+
+def test_value_and_retention_charts_match_marts(demo_build: Workspace, page: Path) -> None:
+    """Retention per segment summed over the periods, the cohort triangle's cells and the predicted CLV per
+    segment, recomputed from the customer-level marts."""
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    for name, members, retained, windows in demo_build.query(
+            "select segment_name, sum(customers), sum(retained_customers), count(*) from rfm_segment_retention"
+            " group by segment_name"):
+        share = f"{retained / members * 100:.1f} %" if members else "–"
+        assert f"{share} of {members:,} members over {windows} periods" in text, name
+    for name, clv in demo_build.query(
+            "select segments.segment_name, round(sum(predicted.predicted_clv), 2) from int_customers_clv_predicted"
+            " as predicted inner join customer_clv as clv on predicted.customer_id = clv.customer_id"
+            " inner join rfm_segments as segments on clv.segment_code = segments.segment_code group by 1"):
+        assert f"{clv:,.2f} in all" in text, name
+    cohorts = html_table(text.split("<h3>Cohort retention</h3>", 1)[1].replace("<p class=note>", "<h2>x</h2><p>", 1), "x")
+    (latest,) = demo_build.query("select max(cohort_month) from rfm_cohort_retention")[0]
+    (size, month1) = demo_build.query(f"select cohort_customers, active_customers from rfm_cohort_retention"
+                                      f" where cohort_month = date '{latest}' - interval 1 month"
+                                      f" and months_since_first_purchase = 1")[0]
+    row = [row for row in cohorts if row][-2]  # the last cohort but one has a month 1
+    assert row[:3] == [f"{size:,}", "100.0 %", f"{month1 / size * 100:.1f} %"]
 
 
 @needs_chromium
