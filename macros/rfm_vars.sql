@@ -191,6 +191,8 @@
     {%- do rfm_replenishment_lead_days() -%}
     {%- do rfm_replenishment_grace_days() -%}
     {%- do rfm_scoring_window() -%}
+    {%- do rfm_flow_conversion_window_days() -%}
+    {%- do rfm_flow_min_group_size() -%}
     {{ return('') }}
 {% endmacro %}
 
