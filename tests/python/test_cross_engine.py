@@ -34,6 +34,9 @@ MARTS = {
     "rfm_segment_summary": "segment_code",
     "data_quality_summary": "source",
     "data_quality_rejects": None,
+    # the holdout draw (md5 of flow and customer) and the uplift interval (double precision) on every engine
+    "campaign_flow_entrants": None,
+    "campaign_flow_results": None,
 }
 # dataset -> (generate_demo_data.py arguments, dbt vars besides rfm_today, which Workspace.dbt pins)
 DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {

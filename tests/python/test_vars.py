@@ -44,6 +44,8 @@ VARS_BUILT_BY = {
     "rfm_replenishment_lead_days": "test_vars.py::test_scoring_settings_match_oracle",
     "rfm_replenishment_grace_days": "test_vars.py::test_scoring_settings_match_oracle",
     "rfm_scoring_window": "test_analyst_surface.py::test_analyst_edits_reach_every_output",
+    "rfm_flow_conversion_window_days": "test_campaigns.py::test_results_match_the_oracle_and_hold_the_planted_uplift",
+    "rfm_flow_min_group_size": "test_campaigns.py::test_results_match_the_oracle_and_hold_the_planted_uplift",
 }
 DIRTY = {"rfm_unknown_status_severity": "warn"}
 
