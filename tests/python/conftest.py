@@ -42,10 +42,10 @@ RowsOrPath = Sequence[Row] | Path
 RFM_FIELDS = ("customer_id", "as_of_date", "first_order_date", "last_order_date", "recency_days", "frequency",
               "monetary", "r_score", "f_score", "m_score", "rfm_cell", "segment_code", "segment_name", "email",
               "first_name", "country", "accepts_marketing", "is_known_customer")
-# Random and messy rows are mostly rejects, on purpose: unknown statuses and currencies warn, and no share of
-# rejects stops their build.
-MESSY_VARS = {"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn",
-              "rfm_reject_share_warn": "1", "rfm_reject_share_error": "1"}
+# The dirty demo has statuses and currencies missing from the seeds on purpose: they are rejected, and warn.
+DIRTY_VARS = {"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"}
+# Random and messy rows are mostly rejects, on purpose: no share of rejects stops their build either.
+MESSY_VARS = {**DIRTY_VARS, "rfm_reject_share_warn": "1", "rfm_reject_share_error": "1"}
 
 
 def _write_csv(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> Path:

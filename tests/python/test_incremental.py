@@ -16,12 +16,11 @@ import csv
 from pathlib import Path
 
 import duckdb
+from conftest import DIRTY_VARS as DIRTY
 from conftest import DemoData, Workspace
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "int_purchases_aggregated_to_customers")
-# the dirty demo has statuses missing from the seed on purpose: they are rejected, the build goes on
-DIRTY = {"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"}
 BUILD = ("build", "--select", "+customer_rfm", "+rfm_segment_summary", "--indirect-selection", "cautious")
 
 

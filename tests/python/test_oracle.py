@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import MESSY_VARS, RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
+from conftest import DIRTY_VARS, MESSY_VARS, RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
 
 import oracle
 from oracle import Row, expected_customer_rfm, expected_rejects, ntile
@@ -384,7 +384,7 @@ def test_dirty_demo_matches_oracle(dirty_demo_data: DemoData, tmp_path: Path) ->
     data = dirty_demo_data
     ws = Workspace(tmp_path / "ws")
     ws.load(data.orders, data.customers)
-    ws.dbt("build", vars={"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"})
+    ws.dbt("build", vars=DIRTY_VARS)
     orders, customers = oracle.read_orders_csv(data.orders), oracle.read_customers_csv(data.customers)
     assert_same_rejects(ws, expected_rejects(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY))
     assert_same_rfm(ws, oracle_rfm(data))

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR, DemoData, Workspace, generate_demo
+from conftest import BIN_DIR, DIRTY_VARS, PROJECT_DIR, DemoData, Workspace, generate_demo
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "data_quality_rejects", "data_quality_summary")
-DIRTY_VARS = {"rfm_unknown_status_severity": "warn", "rfm_unknown_currency_severity": "warn"}
 # Seeds and models without the tests, where the tests are not the subject (they are row-order blind).
 MODELS_ONLY = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 

@@ -18,7 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import yaml
-from conftest import PROJECT_DIR, TODAY, DemoData, Workspace, copy_project
+from conftest import DIRTY_VARS as DIRTY
+from conftest import MESSY_VARS, PROJECT_DIR, TODAY, DemoData, Workspace, copy_project
 from test_history import HISTORY_MODELS, HISTORY_SQL, SCORE_COLUMNS, _by_customer
 from test_incremental import (BUILD, CUSTOMER_COLUMNS, ORDER_COLUMNS, assert_same_as_full_refresh, next_customers,
                               next_day, read_rows, write_rows)
@@ -46,8 +47,16 @@ VARS_BUILT_BY = {
     "rfm_scoring_window": "test_analyst_surface.py::test_analyst_edits_reach_every_output",
     "rfm_flow_conversion_window_days": "test_campaigns.py::test_results_match_the_oracle_and_hold_the_planted_uplift",
     "rfm_flow_min_group_size": "test_campaigns.py::test_results_match_the_oracle_and_hold_the_planted_uplift",
+    "rfm_unknown_currency_severity": "test_oracle.py::test_dirty_demo_matches_oracle",
+    "rfm_reject_share_warn": "test_time_zones.py::test_platform_orders_match_the_oracle",
+    "rfm_reject_share_error": "test_time_zones.py::test_platform_orders_match_the_oracle",
+    "rfm_reporting_time_zone": "test_time_zones.py::test_platform_orders_match_the_oracle",
+    "rfm_column_map": "test_own_data.py::test_typed_warehouse_tables_through_the_column_map",
+    "rfm_inputs": "test_own_data.py::test_host_project_with_the_package",
+    "rfm_seeds": "test_own_data.py::test_host_project_with_the_package",
 }
-DIRTY = {"rfm_unknown_status_severity": "warn"}
+# vars a test sets through the shared dicts of conftest.py
+SHARED_VARS = {"DIRTY_VARS": DIRTY, "MESSY_VARS": MESSY_VARS}
 
 
 def test_every_var_is_built_at_a_non_default_value() -> None:
@@ -57,7 +66,9 @@ def test_every_var_is_built_at_a_non_default_value() -> None:
     for var, node in VARS_BUILT_BY.items():
         file, function = node.split("::")
         source = (TESTS_DIR / file).read_text(encoding="utf-8")
-        assert f"def {function}(" in source and var in source, f"{var}: {node} does not exist or never sets it"
+        shared = {v for name, values in SHARED_VARS.items() if name in source for v in values}
+        assert f"def {function}(" in source and (var in source or var in shared), \
+            f"{var}: {node} does not exist or never sets it"
 
 
 # ------------------------------------------------------------------------- scoring settings vs the oracle
