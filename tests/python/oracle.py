@@ -574,6 +574,7 @@ def expected_flow_entrants(
             "entered_on": entered_on,
             "cohort_start_date": entered_on.replace(day=1),
             "window_end_date": window_end,
+            "is_measured": entered_on < as_of_date,
             "is_window_complete": window_end <= as_of_date,
             "is_holdout": is_holdout(flow_code, customer_id, shares[flow_code]),
             "is_converted": bool(bought),
@@ -585,13 +586,13 @@ def expected_flow_entrants(
 
 
 def expected_flow_results(
-    entrants: dict[tuple[str, str], dict], flows: Sequence[Flow], as_of_date: date, min_group_size: int,
+    entrants: dict[tuple[str, str], dict], flows: Sequence[Flow], min_group_size: int,
 ) -> dict[tuple[str, date | None], dict]:
     """campaign_flow_results by (flow_code, cohort_start_date), None for the flow's total row. The columns
     computed in floating point in SQL (uplifts, interval, incremental revenue, ROI) are floats here."""
     groups: dict[tuple[str, date | None], list[dict]] = {(flow.flow_code, None): [] for flow in flows}
     for (flow_code, _), entrant in entrants.items():
-        if entrant["entered_on"] < as_of_date:
+        if entrant["is_measured"]:
             groups.setdefault((flow_code, entrant["cohort_start_date"]), []).append(entrant)
             groups[flow_code, None].append(entrant)
     by_code = {flow.flow_code: flow for flow in flows}

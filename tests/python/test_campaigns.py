@@ -113,7 +113,7 @@ def test_results_match_the_oracle_and_hold_the_planted_uplift(planted: dict) -> 
     actual = {(row.pop("flow_code"), row.pop("customer_id")): row for row in rows}
     assert {key: {k: v for k, v in row.items() if k != "segment_code"} for key, row in actual.items()} == entrants
 
-    expected = oracle.expected_flow_results(entrants, planted["flows"], AS_OF, MIN_GROUP_SIZE)
+    expected = oracle.expected_flow_results(entrants, planted["flows"], MIN_GROUP_SIZE)
     assert_results_match(ws.query_dicts("select * from main.campaign_flow_results"), expected)
 
     cohort = expected[FLOW, COHORT]

@@ -25,19 +25,11 @@ flows as (
 
 ),
 
-scoring_window as (
-
-    select * from {{ ref('rfm', 'int_as_of_dates_resolved') }}
-
-),
-
 entrants as (
 
     -- an entry seen on as_of_date itself has no day of its window behind it yet: it counts from the next build
-    select campaign_flow_entrants.*
-    from {{ ref('rfm', 'campaign_flow_entrants') }} as campaign_flow_entrants
-    inner join scoring_window
-        on campaign_flow_entrants.entered_on < scoring_window.as_of_date
+    select * from {{ ref('rfm', 'campaign_flow_entrants') }}
+    where is_measured
 
 ),
 
