@@ -51,7 +51,7 @@ flow_entries as (
     inner join entries
         on
             flows.segment_code = entries.segment_code
-            and entries.entered_on >= flows.starts_on
+            and flows.starts_on <= entries.entered_on
     where entries.entry_kind <> 'history_start'
 
 ),
@@ -102,8 +102,8 @@ conversions as (
     inner join purchases
         on
             entrants.customer_id = purchases.customer_id
-            and purchases.ordered_date >= entrants.entered_on
-            and purchases.ordered_date < entrants.window_end_date
+            and entrants.entered_on <= purchases.ordered_date
+            and entrants.window_end_date > purchases.ordered_date
     group by entrants.flow_code, entrants.customer_id
 
 ),

@@ -13,7 +13,8 @@
 {%- set treated_rate = rfm_double('treated_conversions') ~ ' / ' ~ rfm_double('nullif(treated_entrants, 0)') -%}
 {%- set holdout_rate = rfm_double('holdout_conversions') ~ ' / ' ~ rfm_double('nullif(holdout_entrants, 0)') -%}
 {%- set incremental_revenue -%}
-    ({{ rfm_double('treated_revenue') }} - {{ rfm_double('holdout_revenue') }} * treated_entrants / {{ rfm_double('nullif(holdout_entrants, 0)') }})
+    ({{ rfm_double('treated_revenue') }} - {{ rfm_double('holdout_revenue') }} * treated_entrants
+        / {{ rfm_double('nullif(holdout_entrants, 0)') }})
 {%- endset -%}
 {%- set campaign_cost = 'cost_per_entrant * treated_entrants' -%}
 
@@ -92,7 +93,9 @@ measured as (
         {{ rfm_exact_ratio('coalesce(counted.holdout_revenue, 0) * 100', 'counted.holdout_entrants * 100', 2) }}
             as holdout_revenue_per_entrant,
         cast({{ treated_rate }} - {{ holdout_rate }} as decimal(9, 4)) as absolute_uplift,
-        cast(({{ treated_rate }} - {{ holdout_rate }}) / nullif({{ holdout_rate }}, 0) as decimal(18, 4)) as relative_uplift,
+        cast(
+            ({{ treated_rate }} - {{ holdout_rate }}) / nullif({{ holdout_rate }}, 0) as decimal(18, 4)
+        ) as relative_uplift,
         {{ rfm_uplift_bound('counted.treated_conversions', 'counted.treated_entrants',
                             'counted.holdout_conversions', 'counted.holdout_entrants', 'lower') }} as uplift_lower_bound,
         {{ rfm_uplift_bound('counted.treated_conversions', 'counted.treated_entrants',
@@ -104,8 +107,8 @@ measured as (
         flows.cost_per_entrant,
         cast({{ campaign_cost }} as decimal(38, 2)) as campaign_cost,
         cast(
-            ({{ incremental_revenue }} - {{ rfm_double(campaign_cost) }}) / {{ rfm_double('nullif(' ~ campaign_cost ~ ', 0)') }}
-            as decimal(18, 4)
+            ({{ incremental_revenue }} - {{ rfm_double(campaign_cost) }})
+            / {{ rfm_double('nullif(' ~ campaign_cost ~ ', 0)') }} as decimal(18, 4)
         ) as return_on_investment
 
     from counted
