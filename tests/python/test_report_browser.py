@@ -57,8 +57,9 @@ def test_report_is_self_contained(page: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert EXTERNAL_REFERENCE.findall(html) == []
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
-    assert html.count("<svg") == 5  # four grid panels (M = 4..1) and the bar chart
+    assert html.count("<svg") == 6  # four grid panels (M = 4..1), the bar chart and the flows' uplift plot
     assert "Segment migration" in html  # the demo builds rfm_segment_migration
+    assert "Campaign flows: uplift" in html  # ... and campaign_flow_results
 
 
 def html_table(page: str, heading: str) -> list[list[str]]:
