@@ -79,6 +79,7 @@ CUSTOMERS = st.lists(st.fixed_dictionaries({
     "customer_id": CUSTOMER_IDS, "email": EMAILS, "first_name": st.sampled_from([None, "Ann", "Zoë", "O'Neil"]),
     "created_at": DATES, "country": st.sampled_from([None, "fr", "DE"]),
     "accepts_marketing": st.sampled_from([None, "true", "no", "1", "maybe"]),
+    "concern": st.sampled_from([None, "wrinkles", "radiance"]),
 }), max_size=10)
 
 
