@@ -16,7 +16,11 @@
         {%- endif -%}
     {%- endif -%}
     {%- set plugin = rfm_publish_query("select count(*) from duckdb_functions() where function_name = 'rfm_replace_file'") -%}
-    {%- if plugin.columns[0].values()[0] == 0 -%}
+    {%- if plugin.columns[0].values()[0] == 0 and project_name != 'rfm' -%}
+        {#- a host project's own profile: publishing is the host's choice (docs/package.md) -#}
+        {{ log('marts not published: the profile has no rfm_publish plugin (docs/package.md)', info=true) }}
+        {{ return('') }}
+    {%- elif plugin.columns[0].values()[0] == 0 -%}
         {{ exceptions.raise_compiler_error("cannot publish the marts: the profile lacks the rfm_publish plugin (copy its module_paths and plugins lines from profiles.yml.example)") }}
     {%- endif -%}
     {%- set published = rfm_publish_query('select rfm_published_path()').columns[0].values()[0] -%}

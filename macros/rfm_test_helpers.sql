@@ -42,6 +42,24 @@
     {{ return(dbt.concat(parts)) }}
 {% endmacro %}
 
+{% macro rfm_rows_named(model, column_name, rows_named_by) %}
+    {#- [clause, expressions] for rfm_sentence naming the rows of `model` whose `column_name` is the failing
+        value checked.value, by the columns `rows_named_by` (' (flow_code = a, b)'), or their count when none. -#}
+    {%- if not rows_named_by -%}
+        {{ return([" ({} rows)", ["checked.n_rows"]]) }}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for column in rows_named_by -%}
+        {%- do parts.append(dbt.cast('named.' ~ column, api.Column.translate_type('string'))) -%}
+        {%- if not loop.last -%}{%- do parts.append("'-'") -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return([
+        " (" ~ rows_named_by | join("-") ~ " = {})",
+        ["(select " ~ dbt.listagg(dbt.concat(parts), "', '", "order by " ~ rfm_prefixed(rows_named_by, 'named') | join(', '))
+         ~ " from " ~ model ~ " as named where named." ~ column_name ~ " = checked.value)"]
+    ]) }}
+{% endmacro %}
+
 {% macro rfm_prefixed(columns, alias) %}
     {%- set prefixed = [] -%}
     {%- for column in columns -%}{%- do prefixed.append(alias ~ "." ~ column) -%}{%- endfor -%}

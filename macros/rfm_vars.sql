@@ -194,6 +194,8 @@
     {%- do rfm_clv_horizon_months() -%}
     {%- do rfm_share_var('rfm_clv_discount_rate') -%}
     {%- do rfm_clv_max_parameter_age_days() -%}
+    {%- do rfm_flow_conversion_window_days() -%}
+    {%- do rfm_flow_min_group_size() -%}
     {{ return('') }}
 {% endmacro %}
 

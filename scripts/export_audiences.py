@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Export audiences, one CSV per segment, from the mart `audience_members`.
+"""Export audiences, one CSV per segment from the mart `audience_members`, or one per campaign flow.
 
     python scripts/export_audiences.py --segmentation lifecycle --out exports/audiences
 
 writes exports/audiences/lifecycle/<segment_code>.csv with the columns email tools import (email,
 first_name, segment, message_theme) and a manifest.json (export date, the scoring as_of_date, a sha256 of
-the segment map, the consent and formula rules, rows and sha256 per file). The mart
+the segment map, the consent and formula rules, rows and sha256 per file). `--segmentation flows` writes
+flows/<flow_code>.csv from `campaign_flow_audience`: the treated, consenting customers of each flow only
+(its holdout group is never exported), and the manifest records each flow's holdout share and count. The mart
 holds only customers who accept marketing, with normalised emails (no whitespace, full-width forms as
 ASCII, lower case), one row per address, never an address that any raw customer record refused. Cells a
 spreadsheet would run as a formula (starting with = + - @, tab or CR) are prefixed with ' (OWASP), and the
@@ -38,6 +40,7 @@ from rfm_cli import UserError  # noqa: E402
 from rfm_cli.marts import open_marts, target_of  # noqa: E402
 
 HEADER = ("email", "first_name", "segment", "message_theme")
+FLOW_HEADER = ("email", "first_name", "segment", "flow")
 MANIFEST = "manifest.json"
 SEGMENT_CODE = re.compile(r"[a-z0-9_]{1,100}")
 # OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
@@ -49,10 +52,27 @@ RULES = {
     "formula_cells": "a cell starting with = + - @ tab or carriage return is prefixed with ' so that a "
     "spreadsheet shows it as text",
 }
+FLOW_RULES = {
+    **RULES,
+    "holdout": "a flow's holdout group (campaign_flow_audience.is_holdout, drawn from the md5 of flow code and "
+    "customer id against the flow's holdout_share) is never exported: it measures what the flow earns",
+}
+# segmentation -> the rows to export: (audience = file name, segment_code, email, first_name, message_theme)
+MEMBERS_SQL = {
+    "flows": "select flow_code as audience, segment_code, email, first_name, flow_code as message_theme"
+    " from campaign_flow_audience where accepts_marketing and not is_holdout and email is not null",
+    **{segmentation: "select segment_code as audience, segment_code, email, first_name, message_theme"
+       f" from audience_members where segmentation = '{segmentation}'" for segmentation in ("rfm", "lifecycle")},
+}
+HOLDOUT_SQL = ("select flow_code, holdout_share, count(*) as audience,"
+               " sum(case when is_holdout then 1 else 0 end) as holdout"
+               " from campaign_flow_audience inner join campaign_flows using (flow_code)"
+               " group by flow_code, holdout_share")
 
 
 @dataclass(frozen=True)
 class Member:
+    audience: str
     segment_code: str
     email: str
     first_name: str | None
@@ -60,25 +80,30 @@ class Member:
 
 
 def read_members(target: dict[str, Any], segmentation: str) -> tuple[list[Member], dict[str, Any]]:
-    """The rows of audience_members for one segmentation, in a stable order (sorted here: engines collate
-    text differently), and what they were scored with: the as_of_date and a hash of the segment map."""
-    with open_marts(target, ("audience_members", "customer_rfm", "rfm_segment_map")) as marts:
-        rows = marts.rows(
-            "select segment_code, email, first_name, message_theme from audience_members"
-            " where segmentation = :segmentation",
-            segmentation=segmentation,
-        )
+    """The rows to export for one segmentation, in a stable order (sorted here: engines collate text
+    differently), and what they were scored with: the as_of_date, a hash of the segment map and, for the
+    flows, each flow's holdout."""
+    marts_read = ("campaign_flow_audience", "campaign_flows") if segmentation == "flows" else ("audience_members",)
+    with open_marts(target, (*marts_read, "customer_rfm", "rfm_segment_map")) as marts:
+        rows = marts.rows(MEMBERS_SQL[segmentation])
         as_of = marts.rows("select max(as_of_date) as as_of_date from customer_rfm")[0]["as_of_date"]
         cells = marts.rows("select score_levels, r_score, f_score, m_score, segment_code from rfm_segment_map")
+        holdouts = marts.rows(HOLDOUT_SQL) if segmentation == "flows" else []
     map_text = "\n".join(sorted(",".join(str(cell[k]) for k in sorted(cell)) for cell in cells))
-    scoring = {
+    scoring: dict[str, Any] = {
         "as_of_date": as_of.isoformat()[:10] if as_of is not None else None,
         "segment_map_sha256": hashlib.sha256(map_text.encode("utf-8")).hexdigest(),
     }
-    members = sorted((Member(**row) for row in rows), key=lambda m: (m.segment_code, m.email))
+    if segmentation == "flows":
+        scoring["holdout"] = {
+            row["flow_code"]: {"holdout_share": f"{row['holdout_share']:.4f}", "audience": int(row["audience"]),
+                               "holdout": int(row["holdout"] or 0)}
+            for row in sorted(holdouts, key=lambda row: row["flow_code"])
+        }
+    members = sorted((Member(**row) for row in rows), key=lambda m: (m.audience, m.email))
     for member in members:
-        if not SEGMENT_CODE.fullmatch(member.segment_code):
-            raise UserError(f"segment code {member.segment_code!r} cannot be a file name (a-z, 0-9 and _ only)")
+        if not SEGMENT_CODE.fullmatch(member.audience):
+            raise UserError(f"code {member.audience!r} cannot be a file name (a-z, 0-9 and _ only)")
     return members, scoring
 
 
@@ -88,10 +113,10 @@ def safe_cell(value: str | None) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def segment_csv(members: Sequence[Member]) -> bytes:
+def segment_csv(members: Sequence[Member], header: Sequence[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(header)
     for m in members:
         writer.writerow(tuple(map(safe_cell, (m.email, m.first_name, m.segment_code, m.message_theme))))
     return buffer.getvalue().encode("utf-8")
@@ -154,7 +179,7 @@ def export(args: argparse.Namespace) -> str:
     for code in (previous or {}).get("segments", {}):
         by_segment[code] = []  # a segment of the last export that is now empty still gets its (empty) file
     for member in members:
-        by_segment.setdefault(member.segment_code, []).append(member)
+        by_segment.setdefault(member.audience, []).append(member)
     counts = {code: len(rows) for code, rows in by_segment.items()}
 
     notes = changes(previous, counts, args.max_change)
@@ -163,17 +188,20 @@ def export(args: argparse.Namespace) -> str:
     if notes and args.strict:
         raise UserError(f"{len(notes)} segment(s) reported above and --strict given: nothing written")
 
-    files = {code: segment_csv(rows) for code, rows in sorted(by_segment.items())}
+    is_flows = args.segmentation == "flows"
+    header = FLOW_HEADER if is_flows else HEADER
+    files = {code: segment_csv(rows, header) for code, rows in sorted(by_segment.items())}
     manifest = {
         "segmentation": args.segmentation,
         "export_date": export_date,
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": "audience_members",
-        # what the audiences were scored with: the RFM as_of_date and the segment map's version
+        "source": "campaign_flow_audience" if is_flows else "audience_members",
+        # what the audiences were scored with: the RFM as_of_date and the segment map's version (and the
+        # flows' holdout: share, audience and holdout count per flow)
         **scoring,
-        "columns": list(HEADER),
+        "columns": list(header),
         "total_rows": len(members),
-        "rules": RULES,
+        "rules": FLOW_RULES if is_flows else RULES,
         "segments": {
             code: {"file": f"{code}.csv", "rows": counts[code], "sha256": hashlib.sha256(content).hexdigest()}
             for code, content in files.items()
@@ -217,10 +245,12 @@ def parse_share(value: str) -> float:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = rfm_cli.ArgumentParser(
         description="Export one CSV per segment (email, first_name, segment, message_theme) from the mart "
-        "audience_members, with a manifest of row counts and sha256 sums."
+        "audience_members, or one per campaign flow (email, first_name, segment, flow) from "
+        "campaign_flow_audience, with a manifest of row counts and sha256 sums."
     )
-    parser.add_argument("--segmentation", required=True, choices=("rfm", "lifecycle"),
-                        help="which segments to export: the RFM segments or the lifecycle segments")
+    parser.add_argument("--segmentation", required=True, choices=("rfm", "lifecycle", "flows"),
+                        help="which audiences to export: the RFM segments, the lifecycle segments, or the "
+                        "campaign flows (treated, consenting customers only: the holdout is never exported)")
     parser.add_argument("--out", default="exports/audiences", metavar="DIR",
                         help="folder of the exports; files go to DIR/<segmentation>/ (default exports/audiences)")
     parser.add_argument("--export-date", type=rfm_cli.iso_date, default=datetime.now(timezone.utc).date(),

@@ -3,9 +3,10 @@
 
 Sections: the R x F grid per M score as heat maps of customers with the segment boundaries drawn, segment
 sizes and revenue shares, the average profile of each segment, customer value (predicted CLV per segment,
-probability alive against recency), retention (per segment over the history's periods, the cohort triangle
-as a heat map), the data-quality figures and, once the table `rfm_segment_migration` exists, the segment
-migration matrix. The value and retention charts appear when their marts exist (docs/retention.md). The page has no script and loads nothing (its
+probability alive against recency), retention (per segment, the cohort triangle as a heat map; when their
+marts exist, docs/retention.md), the data-quality figures and, once the tables
+exist, the segment migration matrix and the campaign flows' uplift with its 95 % interval
+(`campaign_flow_results`, docs/campaigns.md). The page has no script and loads nothing (its
 Content-Security-Policy forbids it), so it can be mailed or archived as it is.
 
 Reads the marts of the dbt profile's target on any engine (rfm_cli.marts: on DuckDB the published copy), or
@@ -37,6 +38,7 @@ TEMPLATE = "rfm_report.html.j2"
 MARTS = ("customer_rfm", "rfm_segment_summary", "rfm_segment_map", "data_quality_summary")
 MIGRATION_TABLE = "rfm_segment_migration"
 MIGRATION_COLUMNS = ("from_segment_code", "to_segment_code", "customers")
+FLOWS_TABLE = "campaign_flow_results"
 # A null segment code in the migration table: not scored at that date (a new customer, or one who left).
 NOT_SCORED = "(not scored)"
 
@@ -74,6 +76,7 @@ class ReportData:
     alive_by_recency: list[Row] | None  # None: no customer_clv (and so for the two below)
     retention: list[Row] | None
     cohorts: list[Row] | None
+    flows: list[Row] | None  # each flow's total row of FLOWS_TABLE; None: no such table
 
 
 # ---------------------------------------------------------------- data
@@ -144,6 +147,10 @@ def load(target: dict[str, Any]) -> ReportData:
             " from rfm_cohort_retention where months_since_first_purchase < :months",
             months=COHORT_MONTHS_SHOWN,
         ) if present["rfm_cohort_retention"] else None
+        flows = None
+        if marts.columns(FLOWS_TABLE):
+            flows = marts.rows(f"select * from {FLOWS_TABLE} where is_flow_total")
+            flows.sort(key=lambda row: row["flow_code"])
     return ReportData(
         as_of_date=as_of_date,
         levels=levels,
@@ -155,6 +162,7 @@ def load(target: dict[str, Any]) -> ReportData:
         alive_by_recency=alive_by_recency,
         retention=retention,
         cohorts=cohorts,
+        flows=flows,
     )
 
 
@@ -347,6 +355,48 @@ def migration(data: ReportData) -> dict[str, Any] | None:
             "rows": [(names.get(s, s), [cell(s, t) for t in codes]) for s in codes]}
 
 
+def points(value: Any) -> str:
+    """A difference of two rates in percentage points, signed."""
+    return "–" if value is None else f"{float(value) * 100:+.1f} pts"
+
+
+def flows(data: ReportData) -> dict[str, Any] | None:
+    """Each flow's uplift of the conversion rate with its 95 % interval: a table and a forest plot (a line
+    from the lower to the upper bound, a dot at the uplift, the zero line dashed)."""
+    if data.flows is None:
+        return None
+    names = {s.code: s.name for s in data.segments}
+    label_w, plot_w, row_h, top = 190, 560, 30, 24
+    measured = [row for row in data.flows if row["uplift_lower_bound"] is not None]
+    span = max((abs(float(row[k])) for row in measured for k in ("uplift_lower_bound", "uplift_upper_bound")),
+               default=0.0) or 1.0
+
+    def x(value: Any) -> float:
+        return round(label_w + plot_w / 2 + plot_w / 2 * float(value) / span, 1)
+
+    rows, plot = [], []
+    for row in data.flows:
+        interval = (f"{points(row['uplift_lower_bound'])} to {points(row['uplift_upper_bound'])}"
+                    if row["uplift_lower_bound"] is not None else "–")
+        verdict = ("too small to say" if row["is_too_small_to_say"]
+                   else "no measurable effect" if row["uplift_lower_bound"] is None
+                   or row["uplift_lower_bound"] <= 0 <= row["uplift_upper_bound"]
+                   else "raises conversion" if row["uplift_lower_bound"] > 0 else "lowers conversion")
+        rows.append([row["flow_code"], names.get(row["segment_code"], row["segment_code"]), num(row["treated_entrants"]),
+                     num(row["holdout_entrants"]), pct(row["treated_conversion_rate"]),
+                     pct(row["holdout_conversion_rate"]), points(row["absolute_uplift"]), interval,
+                     num(row["incremental_revenue"], 2), pct(row["return_on_investment"]), verdict])
+        if row["uplift_lower_bound"] is not None:
+            y = top + len(plot) * row_h
+            plot.append({"label": row["flow_code"], "y": y, "x1": x(row["uplift_lower_bound"]),
+                         "x2": x(row["uplift_upper_bound"]), "x": x(row["absolute_uplift"]),
+                         "colour": "#9aa5b1" if row["is_too_small_to_say"] else "#084594",
+                         "title": f"{row['flow_code']}: {points(row['absolute_uplift'])}, 95 % interval {interval}"})
+    return {"rows": rows, "plot": plot, "zero": x(0), "width": label_w + plot_w + 20,
+            "height": top + len(plot) * row_h + 10, "top": top, "span": points(span), "minus_span": points(-span),
+            "left": label_w, "right": label_w + plot_w}
+
+
 def kpis(data: ReportData) -> list[tuple[str, str]]:
     rows = [s.row for s in data.segments]
     customers = sum(int(r["customers"] or 0) for r in rows)
@@ -370,7 +420,7 @@ def render(data: ReportData) -> str:
         levels=data.levels, segments=data.segments, kpis=kpis(data),
         panels=[grid_panel(data, m, by_code, peak) for m in range(data.levels, 0, -1)],
         bars=bars(data), value=value(data), retention=retention(data), quality=quality(data),
-        migration=migration(data),
+        migration=migration(data), flows=flows(data),
         migration_table=MIGRATION_TABLE, migration_columns=MIGRATION_COLUMNS,
         found_migration_columns=data.migration_columns,
     )
@@ -434,7 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError(f"a mart has no column {exc} (run `dbt build`)") from None
     rfm_cli.writable_file(args.out).write_text(page, encoding="utf-8")
     migration = "included" if data.migration is not None else "skipped (no usable table)"
-    print(f"wrote {args.out} ({len(data.segments)} segments; migration matrix {migration})")
+    uplift = "included" if data.flows is not None else "skipped (no table)"
+    print(f"wrote {args.out} ({len(data.segments)} segments; migration matrix {migration}; flow uplift {uplift})")
     if args.screenshot:
         screenshot(args.out, rfm_cli.writable_file(args.screenshot), args.screenshot_size)
         print(f"wrote {args.screenshot}")

@@ -52,13 +52,14 @@ fi
 if [ "$engine" != duckdb ]; then
     # test_cross_engine.py's clean dataset is this same `dbt build` of the demo with the example profile:
     # building it here first too would cost a third engine build for nothing.
+    # Two processes, a test file each at a time (--dist loadfile): test_cross_engine.py's builds are shared
+    # by its tests, and dbt's waits on the engine overlap with the other file's work.
     echo "==> pytest: dbt build of the demo data (clean, dirty, appended) and the raw tables and marts on $engine and on DuckDB" >&2
-    RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_load_raw_engines.py \
-        tests/python/test_cross_engine.py tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine \
-        "tests/python/test_hostile_input.py::test_no_refused_address_is_ever_an_audience_member" -q -p no:cacheprovider \
-        --durations=5
-    RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_own_data.py -k other_engines -q \
-        -p no:cacheprovider
+    RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_cross_engine.py \
+        tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine tests/python/test_load_raw_engines.py \
+        "tests/python/test_hostile_input.py::test_no_refused_address_is_ever_an_audience_member" \
+        tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines \
+        -q -p no:cacheprovider -n "${RFM_TEST_WORKERS:-2}" --dist loadfile --durations=10
     exit 0
 fi
 

@@ -107,13 +107,16 @@
     {{ rfm_fail_with_messages(failures_sql, model.identifier ~ " maps some cells more than once") }}
 {% endtest %}
 
-{% test values_in_range(model, column_name, min_value, max_value) %}
-    {#- `min_value` and `max_value` are SQL expressions: numbers, or a column holding each row's bound. -#}
+{% test values_in_range(model, column_name, min_value, max_value, rows_named_by=none, allow_null=false) %}
+    {#- `min_value` and `max_value` are SQL expressions: numbers, or a column holding each row's bound. The
+        rows holding a value out of range are named when `rows_named_by` lists the columns that name a row;
+        a null is out of range unless `allow_null` (an optional column). -#}
+    {%- set rows_clause, rows_expression = rfm_rows_named(model, column_name, rows_named_by) -%}
     {%- set failures_sql -%}
         select
             {{ rfm_sentence(
-                column_name ~ " = {} is outside {}..{} ({} rows)",
-                ["checked.value", "checked.min_value", "checked.max_value", "checked.n_rows"]
+                column_name ~ " = {} is outside {}..{}" ~ rows_clause,
+                ["checked.value", "checked.min_value", "checked.max_value"] + rows_expression
             ) }} as failure_message
         from (
             select
@@ -122,7 +125,9 @@
                 {{ max_value }} as max_value,
                 count(*) as n_rows
             from {{ model }}
-            where {{ column_name }} is null or {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
+            where
+                {% if not allow_null %}{{ column_name }} is null or {% endif -%}
+                {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
             group by 1, 2, 3
         ) as checked
     {%- endset -%}
@@ -137,21 +142,7 @@
     {%- for value in exempt if execute and not modules.re.match('^[A-Za-z0-9_]+$', value | string) -%}
         {{ exceptions.raise_compiler_error("values_in: exempt values are letters, digits and _ only, got " ~ '"' ~ value ~ '"') }}
     {%- endfor %}
-    {%- set text_type = api.Column.translate_type('string') -%}
-    {%- if rows_named_by -%}
-        {%- set parts = [] -%}
-        {%- for column in rows_named_by -%}
-            {%- do parts.append(dbt.cast('named.' ~ column, text_type)) -%}
-            {%- if not loop.last -%}{%- do parts.append("'-'") -%}{%- endif -%}
-        {%- endfor -%}
-        {%- set rows_clause = " (" ~ rows_named_by | join("-") ~ " = {})" -%}
-        {%- set rows_expression = [
-            "(select " ~ dbt.listagg(dbt.concat(parts), "', '", "order by " ~ rfm_prefixed(rows_named_by, 'named') | join(', '))
-            ~ " from " ~ model ~ " as named where named." ~ column_name ~ " = checked.value)"
-        ] -%}
-    {%- else -%}
-        {%- set rows_clause, rows_expression = " ({} rows)", ["checked.n_rows"] -%}
-    {%- endif -%}
+    {%- set rows_clause, rows_expression = rfm_rows_named(model, column_name, rows_named_by) -%}
     {%- set failures_sql -%}
         select
             {{ rfm_sentence(

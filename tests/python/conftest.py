@@ -35,6 +35,9 @@ SEEDS_DIR = PROJECT_DIR / "seeds"
 # Fixed build day (var rfm_today) so results never depend on the clock.
 TODAY = date(2026, 11, 25)
 DEMO_SEED = 42
+# The property tests' seed: each CI run explores new examples (scripts/test.sh passes the day, YYYYMMDD, and
+# prints it); a local run is fixed. RFM_HYPOTHESIS_SEED=<seed> replays a run.
+HYPOTHESIS_SEED = int(os.environ.get("RFM_HYPOTHESIS_SEED", "0"))
 PUBLISHED_FILE = "rfm_marts.duckdb"
 
 RowsOrPath = Sequence[Row] | Path
@@ -82,8 +85,8 @@ class Workspace(rfm_cli.workspace.Workspace):
     # the dbt project it builds: a copy (copy_project) for tests that edit seeds
     project: Path = PROJECT_DIR
 
-    def _run(self, cmd: Sequence[str], expect_ok: bool) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
+    def _run(self, cmd: Sequence[str], expect_ok: bool, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=env or self.env, capture_output=True, text=True)
         if expect_ok and proc.returncode != 0:
             pytest.fail(
                 f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-6000:]}"
@@ -105,13 +108,17 @@ class Workspace(rfm_cli.workspace.Workspace):
             expect_ok=True,
         )
 
-    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it."""
+    def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True,
+            unit_tests: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it.
+
+        Unit tests do not read the data: scripts/test.sh runs them all in its demo build, and a test's build
+        leaves them out unless it asks (or names resource types itself, which overrides this default)."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         return self._run(
             [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
-            expect_ok,
+            expect_ok, env=self.env if unit_tests else {**self.env, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"},
         )
 
     @property
@@ -225,6 +232,21 @@ def _note_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
         reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
         if not skip_allowed(report.nodeid, reason):
             _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+# The files whose tests run the most dbt builds, longest first: they start first, so that the two pytest-xdist
+# workers end together instead of one waiting for a long test started last. Within a file, order is kept.
+LONG_FILES = ("test_incremental_stateful.py", "test_incremental.py", "test_hypothesis_build.py", "test_vars.py",
+              "test_loud_failures.py", "test_analyst_surface.py", "test_reliability.py", "test_lifecycle.py",
+              "test_superset.py", "test_history.py", "test_hostile_input.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in order, so module fixtures run once
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

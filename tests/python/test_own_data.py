@@ -7,6 +7,7 @@ models of its own named like ours. Every route must give the oracle's customer_r
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -97,13 +98,17 @@ def run_host_dbt(ws: EngineWorkspace, host: Path, *args: str) -> subprocess.Comp
     return proc
 
 
-def build_host(ws: EngineWorkspace, data: PlatformData, root: Path) -> subprocess.CompletedProcess[str]:
+def build_host(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool) -> subprocess.CompletedProcess[str]:
     create_typed_tables(ws, data, "shop")
     host = write_host_project(root)
-    # the publish plugin of the DuckDB profile (docs/bi.md) lives in the package's scripts/ (docs/package.md)
+    # the publish plugin of the DuckDB profile (docs/bi.md) lives in the package's scripts/ (docs/package.md);
+    # a host's own profile without it builds all the same, unpublished
+    plugin = re.compile(r"^ *module_paths: \[scripts\]\n *plugins:\n *- module: rfm_publish\n *config:\n.*\n", re.M)
     profile = ws.root / "profiles" / "profiles.yml"
-    profile.write_text(profile.read_text(encoding="utf-8").replace(
-        "module_paths: [scripts]", f"module_paths: [{host / 'dbt_packages' / 'rfm' / 'scripts'}]"), encoding="utf-8")
+    text = profile.read_text(encoding="utf-8")
+    assert plugin.search(text), "the example profile's plugin lines moved: update this test"
+    profile.write_text(text.replace("module_paths: [scripts]", f"module_paths: [{host / 'dbt_packages' / 'rfm' / 'scripts'}]")
+                       if publish else plugin.sub("", text), encoding="utf-8")
     run_host_dbt(ws, host, "deps")
     return run_host_dbt(ws, host, "build")
 
@@ -130,8 +135,8 @@ def test_typed_warehouse_tables_through_the_column_map(variant: str, tmp_path: P
         assert_rfm_rows_match(read_customer_rfm(ws, "main", "customer_rfm"), oracle_rfm(data))
 
 
-def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path) -> None:
-    build = build_host(ws, data, root)
+def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool = True) -> None:
+    build = build_host(ws, data, root, publish)
     assert "require_ref_prefers_node_package_to_root" not in build.stdout
     assert_rfm_rows_match(read_customer_rfm(ws, LAYER_SCHEMAS["marts"], "rfm_customer_rfm"), oracle_rfm(data))
     # the host's own models of the same names are its own, beside the package's prefixed ones
@@ -148,7 +153,10 @@ def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path) -> No
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_host_project_with_the_package(variant: str, tmp_path: Path) -> None:
     with engine_workspace("duckdb", tmp_path) as ws:
-        assert_host_route(ws, generate(variant), tmp_path)
+        # the platform variant with the example profile's publish plugin, the naive one with a profile without
+        publish = variant == "platform"
+        assert_host_route(ws, generate(variant), tmp_path, publish)
+        assert ws.published_path.exists() == publish
         # the marts carry their descriptions into the warehouse (persist_docs)
         comment = ws.query("select comment from duckdb_tables() where schema_name = 'rfm_marts' and table_name = 'rfm_customer_rfm'")
         assert comment and comment[0][0].startswith("One row per scored customer")

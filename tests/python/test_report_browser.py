@@ -57,9 +57,11 @@ def test_report_is_self_contained(page: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert EXTERNAL_REFERENCE.findall(html) == []
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
-    # four grid panels (M = 4..1), the segment bars, predicted CLV, P(alive) by recency, retention per segment
-    assert html.count("<svg") == 8
+    # four grid panels (M = 4..1), the segment bars, the flows' uplift plot, predicted CLV, P(alive) by
+    # recency, retention per segment
+    assert html.count("<svg") == 9
     assert "Segment migration" in html  # the demo builds rfm_segment_migration
+    assert "Campaign flows: uplift" in html  # ... and campaign_flow_results
 
 
 def html_table(page: str, heading: str) -> list[list[str]]:

@@ -64,6 +64,13 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         ['segment_code "Promising" is not in rfm_segments.segment_code '
          "(score_levels-r_score-f_score-m_score = 4-3-1-1, 4-3-1-2)"],
     ),
+    "holdout share of 1, named with its flow": (
+        lambda project: (project / "seeds" / "campaign_flows.csv").write_text(
+            (project / "seeds" / "campaign_flows.csv").read_text(encoding="utf-8")
+            .replace("win_back_at_risk,at_risk,2026-05-01,false,0.2,", "win_back_at_risk,at_risk,2026-05-01,false,1,"),
+            encoding="utf-8"),
+        ["holdout_share = 1.0000 is outside 0..0.9999 (flow_code = win_back_at_risk)"],
+    ),
     "segment without its message": (
         lambda project: append_rows(project, "rfm_segments.csv",
                                     "vip_at_risk,VIP at risk,VIP à risque,12,Big spenders slipping.,Call them.,true,#000000"),
@@ -77,7 +84,8 @@ def test_bad_seed_edit_stops_build_and_keeps_marts(
     case: str, demo_build: Workspace, demo_data: DemoData, tmp_path: Path
 ) -> None:
     edit, expected_lines = CASES[case]
-    mart = "audience_members" if case == "segment without its message" else "customer_rfm"
+    mart = {"segment without its message": "audience_members",
+            "holdout share of 1, named with its flow": "campaign_flow_audience"}.get(case, "customer_rfm")
     ws = demo_build.clone(tmp_path / "ws")
     before = mart_rows(ws, mart)
     assert before, "the demo build scored nobody"

@@ -48,6 +48,8 @@ VARS_BUILT_BY = {
     "rfm_clv_horizon_months": "test_clv.py::test_sql_matches_scipy_with_other_parameters",
     "rfm_clv_discount_rate": "test_clv.py::test_sql_matches_scipy_with_other_parameters",
     "rfm_clv_max_parameter_age_days": "test_clv.py::test_sql_matches_scipy_with_other_parameters",
+    "rfm_flow_conversion_window_days": "test_campaigns.py::test_results_match_the_oracle_and_hold_the_planted_uplift",
+    "rfm_flow_min_group_size": "test_campaigns.py::test_results_match_the_oracle_and_hold_the_planted_uplift",
     "rfm_unknown_currency_severity": "test_oracle.py::test_dirty_demo_matches_oracle",
     "rfm_reject_share_warn": "test_time_zones.py::test_platform_orders_match_the_oracle",
     "rfm_reject_share_error": "test_time_zones.py::test_platform_orders_match_the_oracle",

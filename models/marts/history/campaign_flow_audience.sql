@@ -27,6 +27,7 @@ current_runs as (
         customers.as_of_date,
         customers.segment_since_date,
         customers.email,
+        customers.first_name,
         customers.accepts_marketing,
         entries.from_segment_code,
         entries.entry_kind
@@ -47,11 +48,13 @@ eligible as (
         flows.segment_code,
         flows.starts_on,
         flows.is_backfill,
+        flows.holdout_share,
         current_runs.customer_id,
         current_runs.segment_since_date as entered_on,
         current_runs.from_segment_code,
         current_runs.entry_kind,
         current_runs.email,
+        current_runs.first_name,
         current_runs.accepts_marketing
 
     from flows
@@ -82,7 +85,9 @@ final as (
         entry_kind,
         is_backfill,
         coalesce(entered_on < starts_on, false) as is_backfilled_member,
+        {{ rfm_is_holdout('flow_code', 'customer_id', 'holdout_share') }} as is_holdout,
         email,
+        first_name,
         accepts_marketing
 
     from eligible
@@ -98,6 +103,8 @@ select
     entry_kind,
     is_backfill,
     is_backfilled_member,
+    is_holdout,
     email,
+    first_name,
     accepts_marketing
 from final
