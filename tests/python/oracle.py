@@ -580,6 +580,8 @@ def expected_customer_value(orders: Sequence[Row], customers: Sequence[Row], *, 
             "repeat_purchase_days": len(repeat),
             "repeat_span_days": (last - first).days,
             "avg_repeat_day_value": _rounded(sum(repeat) / len(repeat)) if repeat else None,
+        }
+    return result
 
 
 # ------------------------------------------------------------------------ campaign flows (docs/campaigns.md)
