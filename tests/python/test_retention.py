@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from conftest import SEEDS_DIR, TODAY, DemoData, Workspace
 
-from oracle import (Row, expected_cohort_retention, expected_customer_value, expected_segment_retention, minus,
+from oracle import (Row, Seeds, expected_cohort_retention, expected_customer_value, expected_segment_retention, minus,
                     read_customers_csv, read_orders_csv, valid_purchases)
 
 
@@ -19,7 +19,7 @@ def share(part: int, whole: int) -> Decimal:
 def assert_retention_matches_oracle(ws: Workspace, orders: Sequence[Row], customers: Sequence[Row]) -> int:
     """Both retention marts equal the oracle's (default vars: the last twelve closed months); returns the
     number of retained customer-periods, so that callers can tell a vacuous comparison."""
-    as_of_date, _, _ = valid_purchases(orders, customers, seeds_dir=SEEDS_DIR, today=TODAY)
+    as_of_date, _, _ = valid_purchases(orders, customers, seeds=Seeds.load(SEEDS_DIR), as_of_date=None, today=TODAY)
     scoring_dates = ([] if as_of_date is None else
                      [minus(as_of_date.replace(day=1), months, "month") for months in range(11, -1, -1)])
     expected = expected_segment_retention(orders, customers, seeds_dir=SEEDS_DIR, scoring_dates=scoring_dates,
