@@ -71,7 +71,7 @@ counted as (
 
 ),
 
-measured as (
+final as (
 
     select
         counted.flow_code,
@@ -114,39 +114,6 @@ measured as (
     from counted
     inner join flows
         on counted.flow_code = flows.flow_code
-
-),
-
-final as (
-
-    select
-        flow_code,
-        segment_code,
-        cohort_start_date,
-        is_flow_total,
-        is_window_complete,
-        entrants,
-        treated_entrants,
-        holdout_entrants,
-        treated_conversions,
-        holdout_conversions,
-        treated_conversion_rate,
-        holdout_conversion_rate,
-        treated_revenue,
-        holdout_revenue,
-        treated_revenue_per_entrant,
-        holdout_revenue_per_entrant,
-        absolute_uplift,
-        relative_uplift,
-        uplift_lower_bound,
-        uplift_upper_bound,
-        is_too_small_to_say,
-        incremental_revenue,
-        cost_per_entrant,
-        campaign_cost,
-        return_on_investment
-
-    from measured
 
 )
 
