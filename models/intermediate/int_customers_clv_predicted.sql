@@ -10,6 +10,9 @@
 {%- set double = rfm_type_double() -%}
 {%- set terms = rfm_clv_series_terms() -%}
 {%- set days_per_month = 365.25 / 12 %}
+{#- Days per time unit as a double: a decimal divisor makes Spark's division decimal, rounded to a few
+    digits. -#}
+{%- set unit_days = "cast(case when parameters.time_unit = 'weeks' then 7 else 1 end as " ~ double ~ ")" %}
 
 with
 
@@ -52,12 +55,12 @@ summaries as (
         parameters.gamma_gamma_p,
         parameters.gamma_gamma_q,
         parameters.gamma_gamma_v,
-        case when parameters.time_unit = 'weeks' then 7.0 else 1.0 end as unit_days,
+        {{ unit_days }} as unit_days,
         cast(valued_customers.repeat_purchase_days as {{ double }}) as x,
         cast(valued_customers.repeat_span_days as {{ double }})
-        / case when parameters.time_unit = 'weeks' then 7.0 else 1.0 end as t_x,
+        / {{ unit_days }} as t_x,
         cast(valued_customers.tenure_days as {{ double }})
-        / case when parameters.time_unit = 'weeks' then 7.0 else 1.0 end as age
+        / {{ unit_days }} as age
 
     from valued_customers
     cross join parameters
@@ -94,7 +97,7 @@ horizon_ends as (
         dropout_odds.b + dropout_odds.x as series_b,
         dropout_odds.a + dropout_odds.b + dropout_odds.x - 1 as series_c,
         months.generated_number as horizon_month,
-        months.generated_number * {{ days_per_month }} / dropout_odds.unit_days as horizon_t
+        cast(months.generated_number as {{ double }}) * {{ days_per_month }} / dropout_odds.unit_days as horizon_t
 
     from dropout_odds
     cross join months
@@ -203,7 +206,9 @@ monthly as (
             expected_purchases - coalesce(
                 lag(expected_purchases) over (partition by customer_id order by horizon_month), 0
             )
-        ) / power(1 + {{ rfm_share_var('rfm_clv_discount_rate') }}, horizon_month / 12.0) as discounted_purchases
+        ) / power(
+            1 + {{ rfm_share_var('rfm_clv_discount_rate') }}, cast(horizon_month as {{ double }}) / 12
+        ) as discounted_purchases
 
     from expected
 

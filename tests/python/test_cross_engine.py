@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,22 @@ MARTS = {
     "rfm_segment_summary": "segment_code",
     "data_quality_summary": "source",
     "data_quality_rejects": None,
+    "customer_clv": "customer_id",
     "rfm_segment_retention": None,
     "rfm_cohort_retention": None,
     # the holdout draw (md5 of flow and customer) and the uplift interval (double precision) on every engine
     "campaign_flow_entrants": None,
     "campaign_flow_results": None,
+}
+# mart -> column -> one unit of its last decimal: roundings of the CLV scoring's doubles (ln, exp, power, the
+# 2F1 series), whose last bits differ between engines' maths libraries, so a value a hair from a rounding
+# boundary may round either way (seen once in 1599 customers on PostgreSQL). test_clv_predictions_match_scipy
+# checks the unrounded values to 1e-6.
+ROUNDED_DOUBLES: dict[str, dict[str, Decimal]] = {
+    "customer_clv": {"probability_alive": Decimal("1e-8"), "expected_purchases": Decimal("1e-8"),
+                     "expected_order_value": Decimal("0.01"), "predicted_clv": Decimal("0.01")},
+    "rfm_segment_summary": {"avg_probability_alive": Decimal("0.0001"), "predicted_clv": Decimal("0.01"),
+                            "avg_predicted_clv": Decimal("0.01")},
 }
 # dataset -> (generate_demo_data.py arguments, dbt vars besides rfm_today, which Workspace.dbt pins)
 DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
@@ -102,6 +114,14 @@ def mart_differences(mart: str, key: str | None, engine: str, duck_rows: Rows, e
         return [f"{mart}: {only_duck.total()} rows only on duckdb, {only_engine.total()} only on {engine}, {sample}"]
     assert expected, f"{mart} is empty on duckdb: the comparison would be vacuous"
     duck_by_key, engine_by_key = {row[key]: row for row in expected}, {row[key]: row for row in actual}
+    # a rounded double one unit off (same type) counts as DuckDB's value
+    raw_duck, raw_engine = {repr(row[key]): row for row in duck_rows}, {repr(row[key]): row for row in engine_rows}
+    for k in duck_by_key.keys() & engine_by_key.keys():
+        for column, unit in ROUNDED_DOUBLES.get(mart, {}).items():
+            duck_value, engine_value = raw_duck[k][column], raw_engine[k][column]
+            if (type(duck_value) is type(engine_value) and duck_value is not None
+                    and abs(duck_value - engine_value) <= unit):
+                engine_by_key[k][column] = duck_by_key[k][column]
     problems = [f"{mart}: {key} {k} only on duckdb" for k in sorted(duck_by_key.keys() - engine_by_key.keys())[:5]]
     problems += [f"{mart}: {key} {k} only on {engine}" for k in sorted(engine_by_key.keys() - duck_by_key.keys())[:5]]
     differing = [k for k in sorted(duck_by_key.keys() & engine_by_key.keys()) if duck_by_key[k] != engine_by_key[k]]
