@@ -19,7 +19,8 @@ from oracle import Row
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "rfm_segment_history", "rfm_segment_migration", "rfm_segment_trend",
          "rfm_segment_entries", "campaign_flow_audience", "campaign_flow_entrants", "campaign_flow_results",
-         "customer_lifecycle", "customer_segments", "audience_members", "data_quality_rejects", "data_quality_summary")
+         "customer_lifecycle", "customer_segments", "audience_members", "data_quality_rejects", "data_quality_summary",
+         "customer_clv", "rfm_segment_retention", "rfm_cohort_retention")
 # Data tests are left out: this compares the two builds' results, and tiny data sets trip the tests that
 # want a populated mart (every lifecycle segment non-empty).
 BUILD = ("build", "--exclude-resource-type", "unit_test", "snapshot", "test")
