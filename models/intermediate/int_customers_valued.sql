@@ -1,6 +1,9 @@
+{{ config(materialized='table') }}
 {#- Per scored customer, the value so far (historical customer lifetime value) and the buy-till-you-die
     summary the CLV models read (docs/retention.md): repeat purchase days, the span from the first to the
-    last purchase, the tenure to as_of_date (the calibration period's end), the mean value of a repeat day. -#}
+    last purchase, the tenure to as_of_date (the calibration period's end), the mean value of a repeat day.
+    A table: read by two models, and as a view its text (Spark's expansion of datediff) outgrows the 32,700
+    characters of the Hive metastore. -#}
 with
 
 scored_customers as (

@@ -21,15 +21,10 @@ scoring_window as (
 
 ),
 
-netted as (
+purchase_days as (
 
-    select * from {{ ref('rfm', 'int_purchases_netted') }}
-
-),
-
-customer_ids as (
-
-    select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
+    -- the valid purchases on as_of_date (the scoring's rule), under the customer's surviving id, by day
+    select * from {{ ref('rfm', 'int_customer_purchase_days_aggregated') }}
 
 ),
 
@@ -72,38 +67,22 @@ entrants as (
 
 ),
 
-purchases as (
-
-    -- the valid purchases on as_of_date (the scoring's rule), under the customer's surviving id
-    select
-        coalesce(customer_ids.merged_into_customer_id, netted.customer_id) as customer_id,
-        netted.ordered_date,
-        netted.net_total_base
-
-    from netted
-    cross join scoring_window
-    left join customer_ids
-        on netted.customer_id = customer_ids.customer_id
-    where {{ rfm_is_valid_purchase_on('netted', 'scoring_window.as_of_date') }}
-
-),
-
 conversions as (
 
     -- purchases dated from the entry day on, before the window's end
     select
         entrants.flow_code,
         entrants.customer_id,
-        min(purchases.ordered_date) as first_conversion_date,
-        count(*) as conversion_orders,
-        sum(purchases.net_total_base) as conversion_revenue
+        min(purchase_days.ordered_date) as first_conversion_date,
+        sum(purchase_days.purchases) as conversion_orders,
+        sum(purchase_days.net_total_base) as conversion_revenue
 
     from entrants
-    inner join purchases
+    inner join purchase_days
         on
-            entrants.customer_id = purchases.customer_id
-            and entrants.entered_on <= purchases.ordered_date
-            and entrants.window_end_date > purchases.ordered_date
+            entrants.customer_id = purchase_days.customer_id
+            and entrants.entered_on <= purchase_days.ordered_date
+            and entrants.window_end_date > purchase_days.ordered_date
     group by entrants.flow_code, entrants.customer_id
 
 ),
