@@ -15,14 +15,19 @@ from engines import OTHER_ENGINES, PostgresWorkspace, as_text, engine_workspace,
 
 pytestmark = needs_other_engine
 
-# Values that a text format could mangle: backslashes, a tab, a line break, '\N' (COPY's null), empty
-# strings (null after loading, as on DuckDB), spaces kept as they arrived, non-ASCII.
+# Values that a text format or SQL literals could mangle: backslashes, a tab, a line break, '\N' (COPY's
+# null), empty strings (null after loading, as on DuckDB), spaces kept as they arrived, non-ASCII; quotes,
+# Spark's escapes and its ${setting} substitution, SQL in a name (the Thrift route writes literals).
 ORDERS_CSV = (
     "order_id,customer_id,ordered_at,order_total,status\n"
     'O\\1,"C\t1","2024-01-01\nlate",\\N,""\n'
     " O2 ,C2,,12.50, Shipped \n"
 )
-CUSTOMERS_CSV = "customer_id,email,first_name\nC1,a@example.com,Zoé\nC2,,'quoted'\n"
+CUSTOMERS_CSV = (
+    "customer_id,email,first_name\nC1,a@example.com,Zoé\nC2,,'quoted'\n"
+    "C3,o'brien@example.com,\"O'Brien \\' \\\\' \\u0041 \\n ${spark.sql.session.timeZone} 🎉\"\n"
+    "C4,,\"x'); drop table raw.orders; --\"\n"
+)
 
 
 def write_inputs(root: Path) -> tuple[Path, Path]:
