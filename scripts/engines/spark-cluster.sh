@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Sourced by scripts/test.sh: a throw-away standalone Spark cluster on 127.0.0.1 for one test run: a master,
 # two workers (one core and their own memory each, so that work crosses processes) and a Spark Thrift server
 # attached to it, all from the pyspark wheel (no download), with Java 17.
@@ -6,6 +7,8 @@
 #                     profiles.yml.example
 #   engine_stop       stop every process started (each in its own process group, executors included),
 #                     whatever state the start reached; the caller removes DIR
+# RFM_SPARK_EXECUTOR_MEMORY (default 1g) is each worker's memory, given to its one executor. Run directly
+# (see the end), the script runs a command with a cluster up.
 # shellcheck source=scripts/engines/_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -37,7 +40,7 @@ spark_cluster_wait() {
 
 engine_start() {
     rfm_spark_java || return 1
-    local spark_home dir master_port thrift_port master group
+    local spark_home dir master_port thrift_port master group memory="${RFM_SPARK_EXECUTOR_MEMORY:-1g}"
     spark_home="$(python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" || return 1
     dir="$1/spark-cluster"
     mkdir -p "$dir/worker1" "$dir/worker2"
@@ -54,7 +57,7 @@ engine_start() {
     local worker
     for worker in worker1 worker2; do
         spark_cluster_spawn "$dir/$worker.log" "$spark_home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
-            --host 127.0.0.1 --cores 1 --memory 1536m --webui-port "$(rfm_free_port)" --work-dir "$dir/$worker" \
+            --host 127.0.0.1 --cores 1 --memory "$memory" --webui-port "$(rfm_free_port)" --work-dir "$dir/$worker" \
             "$master"
     done
     for group in 1 2; do
@@ -66,7 +69,7 @@ engine_start() {
     # pins it for each session (server_side_parameters), as it must on a cluster set up by someone else.
     spark_cluster_spawn "$dir/thrift.log" "$spark_home/bin/spark-submit" \
         --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 --name rfm-thrift --master "$master" \
-        --driver-memory 1g --executor-memory 1g --executor-cores 1 --total-executor-cores 2 \
+        --driver-memory 1g --executor-memory "$memory" --executor-cores 1 --total-executor-cores 2 \
         --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
         --conf "spark.sql.warehouse.dir=$dir/warehouse" \
         --conf "spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$dir/metastore_db;create=true" \
@@ -97,3 +100,19 @@ engine_stop() {
     done
     spark_cluster_groups=()
 }
+
+# Run directly (bash scripts/engines/spark-cluster.sh COMMAND...): COMMAND with a cluster up and the target's
+# env vars set, then the cluster stopped. pyspark must be importable by `python` (PATH=.venv/bin:$PATH).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    if [ "$#" -eq 0 ]; then
+        echo "usage: bash scripts/engines/spark-cluster.sh COMMAND [ARGS...]" >&2
+        exit 2
+    fi
+    spark_cluster_work="$(mktemp -d)"
+    trap 'engine_stop; rm -rf "$spark_cluster_work"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM HUP
+    engine_start "$spark_cluster_work"
+    "$@"
+fi

@@ -117,6 +117,8 @@ def connect_spark_thrift(target: dict[str, Any], database: str) -> Any:
     it: the same credentials, and server_side_parameters as the session's settings."""
     from pyhive import hive  # from requirements-spark.txt, which only this engine needs
 
+    if target.get("use_ssl"):
+        raise ProfileError(f"target '{target['target_name']}': use_ssl is not supported by the scripts (dbt only)")
     return hive.connect(host=target["host"], port=int(target.get("port") or 10000), username=target.get("user"),
                         auth=target.get("auth"), kerberos_service_name=target.get("kerberos_service_name"),
                         password=target.get("password"), database=database,
