@@ -6,6 +6,7 @@ returns the chosen output as a plain dict. Engine-specific clean-up lives in `_N
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -117,6 +118,8 @@ def connect_spark_thrift(target: dict[str, Any], database: str) -> Any:
     it: the same credentials, and server_side_parameters as the session's settings."""
     from pyhive import hive  # from requirements-spark.txt, which only this engine needs
 
+    # thrift logs a failed connection on stderr too: the caller's one-line error says it already.
+    logging.getLogger("thrift").addHandler(logging.NullHandler())
     if target.get("use_ssl"):
         raise ProfileError(f"target '{target['target_name']}': use_ssl is not supported by the scripts (dbt only)")
     return hive.connect(host=target["host"], port=int(target.get("port") or 10000), username=target.get("user"),
