@@ -107,10 +107,10 @@ class _DuckDB:
 class _DBAPI:
     """PostgreSQL (psycopg2) and Spark over thrift (PyHive): DB-API drivers with %(name)s parameters."""
 
-    def __init__(self, con: Any, set_schema: str) -> None:
-        self.con = con
+    def __init__(self, con: Any, schema: str, set_schema: str, quote: str) -> None:
+        self.con, self.quote = con, quote  # quote: of identifiers (Spark reads "x" as a string)
         with closing(self.con.cursor()) as cur:
-            cur.execute(set_schema)
+            cur.execute(set_schema + _quote_identifier(schema, quote))
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
         with closing(self.con.cursor()) as cur:
@@ -120,7 +120,7 @@ class _DBAPI:
     def columns(self, table: str) -> list[str]:
         try:
             with closing(self.con.cursor()) as cur:
-                cur.execute(f"select * from {_quote_identifier(table)} where 1 = 0")
+                cur.execute(f"select * from {_quote_identifier(table, self.quote)} where 1 = 0")
                 # PyHive names a column `table.column`
                 return [d[0].rsplit(".", 1)[-1] for d in cur.description]
         except Exception:  # no such table: each driver has its own error class
@@ -181,7 +181,7 @@ def _connect(target: dict[str, Any]) -> tuple[_Engine, str]:
         con = psycopg2.connect(host=target["host"], port=target["port"], user=target["user"],
                                password=target["password"], dbname=target["dbname"], connect_timeout=10)
         con.set_session(readonly=True, autocommit=True)
-        return _DBAPI(con, "set search_path to " + _quote_identifier(schema)), f"{target['location']} ({schema})"
+        return _DBAPI(con, schema, "set search_path to ", '"'), f"{target['location']} ({schema})"
     if kind == "spark" and target["method"] == "session":
         try:
             return _SparkSession(target), f"{target['location']} ({schema})"
@@ -192,7 +192,7 @@ def _connect(target: dict[str, Any]) -> tuple[_Engine, str]:
             con = connect_spark_thrift(target, schema)
         except ImportError:
             raise UserError("a Spark thrift target needs PyHive: pip install -r requirements-spark.txt") from None
-        return _DBAPI(con, "use " + _quote_identifier(schema, "`")), f"{target['location']} ({schema})"
+        return _DBAPI(con, schema, "use ", "`"), f"{target['location']} ({schema})"
     raise UserError(f"target '{target['target_name']}': reading the marts of a {kind} "
                     f"{target.get('method', '')} target is not supported (duckdb, postgres, spark session or thrift)")
 
