@@ -55,6 +55,7 @@ VARS_BUILT_BY = {
     "rfm_column_map": "test_own_data.py::test_typed_warehouse_tables_through_the_column_map",
     "rfm_inputs": "test_own_data.py::test_host_project_with_the_package",
     "rfm_seeds": "test_own_data.py::test_host_project_with_the_package",
+    "rfm_relation_prefix": "test_own_data.py::test_host_project_with_the_package",
 }
 # vars a test sets through the shared dicts of conftest.py
 SHARED_VARS = {"DIRTY_VARS": DIRTY, "MESSY_VARS": MESSY_VARS}
