@@ -47,7 +47,7 @@ def read_map(path: Path) -> list[dict[str, str]]:
                 raise UserError(f"{path}: header must be {','.join(HEADER)}, got {','.join(reader.fieldnames or [])!r}")
             for row in reader:
                 if None in row or None in row.values():
-                    raise UserError(f"{path}, line {reader.line_num}: a row has the {len(HEADER)} fields of the header")
+                    raise UserError(f"{path}, line {reader.line_num}: a row must have the {len(HEADER)} fields of the header")
                 for column in HEADER[:4]:
                     if not re.fullmatch("[0-9]{1,2}", row[column]):
                         raise UserError(f"{path}, line {reader.line_num}: {column} must be a whole number, got {row[column]!r}")

@@ -190,7 +190,7 @@ def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path, publi
     assert package_nodes and all(node["alias"].startswith(prefix) for node in package_nodes), \
         sorted(node["alias"] for node in package_nodes if not node["alias"].startswith(prefix))
     # the package's models read the host's seeds, never their own of the same names
-    read = {dep for node in package_nodes for dep in node["depends_on"]["nodes"]}
+    read = {dep for node in package_nodes for dep in node["depends_on"].get("nodes", [])}
     assert {f"seed.shop.shop_{name}" for name in HOST_SEED_EDITS} <= read
     assert not {f"seed.rfm.{name}" for name in HOST_SEED_EDITS} & read
     assert "model.shop.shop_orders" in manifest["nodes"]["model.rfm.stg_raw__orders"]["depends_on"]["nodes"]
