@@ -455,9 +455,10 @@ def check_bundle(args: list[str], proc: subprocess.CompletedProcess[str]) -> Non
     assert all(yaml.safe_load(text) for text in texts.values())
 
 
-# cases run besides the random ones, with their exit code
+# cases run besides the random ones, with their exit code: output checks and errors the draws may miss
 ALWAYS_RUN: dict[str, list[tuple[list[str], int]]] = {
-    "derive_segment_map.py": [(["--levels", "5", "--map", "hostile_map"], 0), (["--levels", "3", "--stdout"], 0)],
+    "derive_segment_map.py": [(["--levels", "5", "--map", "hostile_map"], 0), (["--levels", "3", "--stdout"], 0),
+                              (["--levels", "3", "--map", "garbage"], 2), (["--levels", "3", "--map", "latin1"], 2)],
     "superset_bundle.py": [(["--out", "bundle_zip", "--database", "odd_name_duckdb"], 0),
                            (["--out", "bundle_zip", "--database", "query_name_duckdb"], 2)],
 }
