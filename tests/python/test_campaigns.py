@@ -79,22 +79,30 @@ def assert_results_match(rows: list[dict], expected: dict[tuple[str, date | None
     assert not problems, "\n".join(problems[:20])
 
 
+def planted_demo(demo: DemoData) -> tuple[list[oracle.Row], list[oracle.Row], list[str]]:
+    """(orders, customers, refused emails): the demo with the planted customers, orders shuffled (row order
+    must not matter); test_cross_engine.py builds the same on every engine."""
+    rng = random.Random(18)
+    share = next(f.holdout_share for f in oracle.read_flows(SEEDS_DIR) if f.flow_code == FLOW)
+    new_orders, new_customers = planted_data(rng, share)
+    orders = oracle.read_orders_csv(demo.orders) + new_orders
+    rng.shuffle(orders)
+    # planted customers refuse marketing, on their record or only on a rejected record with their address
+    refused = [customer["email"] for customer in new_customers[:12]]
+    customers = [{**row, "accepts_marketing": "no"} if row["email"] in refused[:11] else row for row in new_customers]
+    customers += oracle.read_customers_csv(demo.customers)
+    customers.append({"customer_id": "REFUSED-REJECTED", "email": refused[11].upper(), "created_at": "not-a-date",
+                      "accepts_marketing": "no"})
+    return orders, customers, refused
+
+
 @pytest.fixture(scope="module")
 def planted(demo_build: Workspace, demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("planted")
     flows = oracle.read_flows(SEEDS_DIR)
     ws = demo_build.clone(root / "ws")
     before = ws.query_dicts("select flow_code, customer_id, is_holdout from main.campaign_flow_entrants")
-    rng = random.Random(18)
-    new_orders, new_customers = planted_data(rng, next(f.holdout_share for f in flows if f.flow_code == FLOW))
-    orders = oracle.read_orders_csv(demo_data.orders) + new_orders
-    rng.shuffle(orders)  # row order must not matter
-    # planted customers refuse marketing, on their record or only on a rejected record with their address
-    refused = [customer["email"] for customer in new_customers[:12]]
-    customers = [{**row, "accepts_marketing": "no"} if row["email"] in refused[:11] else row for row in new_customers]
-    customers += oracle.read_customers_csv(demo_data.customers)
-    customers.append({"customer_id": "REFUSED-REJECTED", "email": refused[11].upper(), "created_at": "not-a-date",
-                      "accepts_marketing": "no"})
+    orders, customers, refused = planted_demo(demo_data)
     ws.load(orders, customers)
     # the data tests of the selected models only (cautious): the summary and the history marts are not rebuilt
     ws.dbt("build", "--select", "+campaign_flow_results", "campaign_flow_audience", "--exclude-resource-type",
