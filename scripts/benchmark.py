@@ -13,12 +13,20 @@ customer), in one run:
 and, with --daily, the incremental daily path: the largest size plus 1 % new orders (a new day, with
 refunds of old orders and late-arriving rows), `dbt build` (incremental) against `dbt build --full-refresh`.
 
+With --spark-cluster, each size is also loaded (scripts/load_raw.py over Thrift) and built on the Spark
+cluster of the `spark_cluster` target (RFM_SPARK_THRIFT_HOST and _PORT; docs/engines.md), in databases of
+its own dropped afterwards, and its customer_rfm compared with DuckDB's customer by customer. Informational:
+`bash scripts/engines/spark-cluster.sh` starts a two-worker cluster on this machine for the command it runs.
+
 Each step runs as a subprocess whose wall time and peak RSS (the whole process tree, polled with psutil)
 are recorded. The three implementations are compared customer by customer (scores and segment). Results go
 to docs/benchmarks.md (table, machine, date, command, targets) and docs/benchmarks.png.
 
 Needs requirements.txt + requirements-benchmark.txt. Example (quick run):
     python scripts/benchmark.py --sizes 100000,300000 --work /tmp/rfm_bench
+and with a Spark cluster column (requirements-spark.txt too):
+    PATH=$PWD/.venv/bin:$PATH bash scripts/engines/spark-cluster.sh \
+        python scripts/benchmark.py --sizes 1000000,10000000 --spark-cluster
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +50,7 @@ from typing import Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
 import rfm_cli.workspace  # noqa: E402
+from rfm_cli.profile import connect_spark_thrift, resolve_target  # noqa: E402
 from rfm_cli.workspace import BIN_DIR, DB_FILE  # noqa: E402
 
 PROJECT_DIR = rfm_cli.PROJECT_ROOT
@@ -110,6 +120,8 @@ def progress(message: str) -> None:
 
 # ------------------------------------------------------------------------------------------ workspaces
 class Workspace(rfm_cli.workspace.Workspace):
+    raw_schema = "raw"
+
     @property
     def target(self) -> Path:
         """dbt's target path: run_results.json of the last run is there."""
@@ -119,7 +131,8 @@ class Workspace(rfm_cli.workspace.Workspace):
         return [
             str(BIN_DIR / "dbt"), *args, "--target-path", str(self.target),
             "--log-path", str(self.root / "logs"),
-            "--vars", json.dumps({"rfm_today": TODAY, "rfm_history_start": str(HISTORY_PERIODS["value"])}),
+            "--vars", json.dumps({"rfm_today": TODAY, "rfm_history_start": str(HISTORY_PERIODS["value"]),
+                                  "rfm_raw_schema": self.raw_schema}),
         ]
 
     def build(self, *extra: str, tests: bool = False) -> list[str]:
@@ -131,6 +144,28 @@ class Workspace(rfm_cli.workspace.Workspace):
         proc = subprocess.run(list(cmd), cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
+class ClusterWorkspace(Workspace):
+    """The `spark_cluster` target, in databases of its own on the server: <folder name>_main and _raw."""
+
+    @property
+    def raw_schema(self) -> str:  # type: ignore[override]
+        return f"{self.root.name}_raw"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "RFM_TARGET": "spark_cluster", "RFM_SPARK_SCHEMA": f"{self.root.name}_main"}
+
+    def rows(self, sql: str) -> list[tuple]:
+        server = resolve_target(str(self.root / "profiles"), "spark_cluster")
+        con = connect_spark_thrift(server, "default")
+        try:
+            cur = con.cursor()
+            cur.execute(sql)
+            return cur.fetchall() if sql.lstrip().lower().startswith("select") else []
+        finally:
+            con.close()
 
 
 def generate(out: Path, orders: int, seed: int) -> tuple[Path, Path]:
@@ -153,9 +188,14 @@ def loaded_workspace(root: Path, orders: Path, customers: Path) -> Workspace:
     return ws
 
 
+def load_command(ws: Workspace, orders: Path, customers: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
+            "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles"), "--schema", ws.raw_schema,
+            *extra]
+
+
 def load(ws: Workspace, orders: Path, customers: Path, *extra: str) -> None:
-    ws.check([sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
-              "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles"), *extra])
+    ws.check(load_command(ws, orders, customers, *extra))
     # parse once, untimed: every timed build then starts from dbt's partial-parse cache, as day-to-day runs do
     ws.check(ws.dbt("parse"))
 
@@ -331,6 +371,30 @@ def compare(ws: Workspace, pandas_out: Path) -> dict[str, int]:
     return result
 
 
+def bench_cluster(orders: int, orders_path: Path, customers_path: Path, work: Path, duck: Workspace) -> dict[str, object]:
+    """Load and build `orders` on the Spark cluster, and count the customers whose customer_rfm row differs
+    from DuckDB's (scores, segment, recency, frequency, monetary: compared as text, digit for digit)."""
+    ws = ClusterWorkspace(work / f"rfm_bench_{orders}")
+    try:
+        loading = run_measured("load_raw.py over Thrift", orders, load_command(ws, orders_path, customers_path),
+                               ws.env, ws.root / "cluster_load.log")
+        ws.check(ws.dbt("parse"))
+        build = run_measured("dbt build on Spark cluster", orders, ws.build(), ws.env, ws.root / "cluster_build.log")
+        columns = "customer_id, r_score, f_score, m_score, segment_code, recency_days, frequency, monetary"
+        import duckdb
+
+        with duckdb.connect(str(duck.db_path), read_only=True) as con:
+            on_duckdb = Counter(tuple(map(str, row)) for row in con.execute(f"select {columns} from main.customer_rfm").fetchall())
+        on_cluster = Counter(tuple(map(str, row)) for row in ws.rows(f"select {columns} from {ws.root.name}_main.customer_rfm"))
+        differing = len({row[0] for row in (on_duckdb - on_cluster) + (on_cluster - on_duckdb)})
+        progress(f"  Spark cluster: {differing} of {on_duckdb.total():,} customers differ from DuckDB")
+        return {"load": asdict(loading), "build": asdict(build), "differing_customers": differing,
+                "customers": on_duckdb.total()}
+    finally:
+        for suffix in ("main", "raw"):
+            ws.rows(f"drop database if exists {ws.root.name}_{suffix} cascade")
+
+
 # ----------------------------------------------------------------------------------------------- daily
 def append_day(orders: Path, out: Path, share: float) -> Path:
     """A day's new rows for `orders`: `share` new orders on the day after the last one, refunds of old orders
@@ -373,9 +437,10 @@ class SizeResult:
     pandas: Measure
     agreement: dict[str, int] = field(default_factory=dict)
     breakdown: dict[str, float] = field(default_factory=dict)
+    cluster: dict[str, object] | None = None  # bench_cluster's result, with --spark-cluster
 
 
-def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> SizeResult:
+def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True, cluster: bool = False) -> SizeResult:
     progress(f"== {orders:,} orders")
     orders_path, customers_path = generate(work / f"data_{orders}", orders, seed)
     ws = loaded_workspace(work / f"ws_{orders}", orders_path, customers_path)
@@ -396,7 +461,8 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True) -> S
                        ws.env, logs / "pandas.log")
     agreement = compare(ws, pandas_out)
     progress(f"  agreement: {agreement}")
-    return SizeResult(orders, dbt_m, dbt_t, bare, pdm, agreement, breakdown)
+    spark = bench_cluster(orders, orders_path, customers_path, work, ws) if cluster else None
+    return SizeResult(orders, dbt_m, dbt_t, bare, pdm, agreement, breakdown, spark)
 
 
 def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, object]:
@@ -521,6 +587,18 @@ def write_report(results: list[SizeResult], fixed: Measure, daily: dict[str, obj
         *[f"| {name} | {seconds:.2f} |" for name, seconds in results[-1].breakdown.items()],
         "",
     ]
+    clustered = [r for r in results if r.cluster]
+    if clustered:
+        lines += [
+            "Spark cluster (informational: `--spark-cluster`, the `spark_cluster` target through its Thrift server;",
+            "docs/engines.md). Its customer_rfm is compared with DuckDB's customer by customer.",
+            "",
+            "| orders | load_raw.py over Thrift s | dbt build (no tests) s | dbt build on DuckDB s | differing customers |",
+            "|---:|---:|---:|---:|---|",
+            *[f"| {r.orders:,} | {r.cluster['load']['seconds']:.1f} | {r.cluster['build']['seconds']:.1f} | "  # type: ignore[index]
+              f"{r.dbt.seconds:.1f} | {r.cluster['differing_customers']} of {r.cluster['customers']:,} |" for r in clustered],
+            "",
+        ]
     largest = results[-1]
     limit = 1.5 * largest.bare.seconds + fixed.seconds
     lines += [
@@ -597,6 +675,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--history-periods", type=rfm_cli.bounded_int(0, 1000), default=0,
                         help="periods of segment history customer_rfm reads (var rfm_history_start, default 0: none)")
     parser.add_argument("--no-tests", action="store_true", help="skip the dbt build with tests")
+    parser.add_argument("--spark-cluster", action="store_true",
+                        help="also load and build each size on the `spark_cluster` target (RFM_SPARK_THRIFT_HOST, _PORT)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="report (markdown)")
     args = parser.parse_args(argv)
     if not 0 < args.daily_share <= 1:
@@ -615,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     orders_path, customers_path = generate(args.work / f"data_{FIXED_COST_ORDERS}", FIXED_COST_ORDERS, args.seed)
     ws = loaded_workspace(args.work / "ws_fixed", orders_path, customers_path)
     fixed = run_measured("dbt build (fixed cost)", FIXED_COST_ORDERS, ws.build(), ws.env, ws.root / "fixed.log")
-    results = [bench_size(n, args.work, args.seed, not args.no_tests) for n in args.sizes]
+    results = [bench_size(n, args.work, args.seed, not args.no_tests, args.spark_cluster) for n in args.sizes]
     daily = bench_daily(args.sizes[-1], args.work, args.seed, args.daily_share) if args.daily else None
     big = None
     if args.big:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,11 +37,24 @@ def quartile_of(score: int, levels: int) -> int:
 
 
 def read_map(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames != HEADER:
-            raise UserError(f"{path}: header must be {','.join(HEADER)}, got {','.join(reader.fieldnames or [])}")
-        return list(reader)
+    """The map's rows; a file that is not such a CSV (encoding, header, fields, a score that is no number) is
+    a user error naming the line."""
+    rows = []
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames != HEADER:
+                raise UserError(f"{path}: header must be {','.join(HEADER)}, got {','.join(reader.fieldnames or [])!r}")
+            for row in reader:
+                if None in row or None in row.values():
+                    raise UserError(f"{path}, line {reader.line_num}: a row must have the {len(HEADER)} fields of the header")
+                for column in HEADER[:4]:
+                    if not re.fullmatch("[0-9]{1,2}", row[column]):
+                        raise UserError(f"{path}, line {reader.line_num}: {column} must be a whole number, got {row[column]!r}")
+                rows.append(row)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"{path}: not a UTF-8 CSV file ({exc})") from None
+    return rows
 
 
 def derive(rows: list[dict[str, str]], levels: int) -> list[dict[str, str]]:

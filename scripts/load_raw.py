@@ -42,7 +42,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rfm_cli  # noqa: E402
 from rfm_cli import UserError  # noqa: E402
-from rfm_cli.profile import resolve_target  # noqa: E402
+from rfm_cli.profile import connect_spark_thrift, resolve_target  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,25 @@ COPY_BATCH_ROWS = 10_000
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def spark_ident(*parts: str) -> str:
+    return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
+
+
+# Spark SQL string literals read backslash escapes (\\, \', \uXXXX); control characters are written as \uXXXX.
+SPARK_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", **{chr(c): f"\\u{c:04x}" for c in range(32)}})
+# Staged rows go to a Thrift server as INSERT ... VALUES statements of about this many characters each.
+SPARK_SQL_BATCH_CHARS = 1_000_000
+
+
+def spark_literal(value: str | int | None) -> str:
+    """A staged value as a Spark SQL literal: NULL, a load_id, or text escaped whatever it holds."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.translate(SPARK_ESCAPES) + "'"
 
 
 def first_line(exc: BaseException) -> str:
@@ -452,25 +471,55 @@ class Loader:
         finally:
             pg.close()
 
-    def _copy_chunks(self, spec: TableSpec) -> Iterator[str]:
-        """The staged rows of a table in COPY text format, a batch at a time."""
+    def _staged_batches(self, spec: TableSpec) -> Iterator[list[tuple[Any, ...]]]:
+        """The staged rows of a table as written, COPY_BATCH_ROWS at a time."""
         result = self.con.execute(self.staged(spec))
         while rows := result.fetchmany(COPY_BATCH_ROWS):
+            yield rows
+
+    def _copy_chunks(self, spec: TableSpec) -> Iterator[str]:
+        """The staged rows of a table in COPY text format, a batch at a time."""
+        for rows in self._staged_batches(spec):
             yield "".join("\t".join(copy_text(value) for value in row) + "\n" for row in rows)
 
+    def _spark_values(self, spec: TableSpec) -> Iterator[str]:
+        """The staged rows of a table as Spark SQL VALUES lists of about SPARK_SQL_BATCH_CHARS characters."""
+        batch: list[str] = []
+        size = 0
+        for rows in self._staged_batches(spec):
+            for row in rows:
+                batch.append("(" + ", ".join(spark_literal(value) for value in row) + ")")
+                size += len(batch[-1])
+                if size >= SPARK_SQL_BATCH_CHARS:
+                    yield ", ".join(batch)
+                    batch, size = [], 0
+        if batch:
+            yield ", ".join(batch)
+
     def replace_raw_spark(self, target: dict[str, Any], schema: str) -> None:
-        """Write both raw tables aside through a Spark session, then rename them into place."""
-        if target["method"] != "session":
+        """Write the raw tables aside, then rename them into place (Spark has no multi-table transaction):
+        through a Spark session of this process, or through the Thrift server of a cluster."""
+        if target["method"] == "thrift":
+            self._replace_raw_spark_thrift(target, schema)
+        elif target["method"] == "session":
+            self._replace_raw_spark_session(target, schema)
+        else:
             raise UserError(
-                f"target '{target['target_name']}': load_raw.py loads Spark through `method: session` only; on a"
-                f" cluster, load the files into {schema}.orders and {schema}.customers (string columns) with its tools"
+                f"target '{target['target_name']}': load_raw.py loads Spark through `method: session` or `thrift`;"
+                f" with `{target['method']}`, load the files into {schema}.orders and {schema}.customers (string"
+                " columns) with the platform's tools"
             )
+
+    def _swap_in(self, run: Callable[[str], Any], schema: str) -> None:
+        """Replace each raw table by its `__loading` table, written aside (the slow part, where things fail)."""
+        for spec in self.tables:
+            run(f"DROP TABLE IF EXISTS {spark_ident(schema, spec.name)}")
+            run(f"ALTER TABLE {spark_ident(schema, f'{spec.name}__loading')} RENAME TO {spark_ident(schema, spec.name)}")
+
+    def _replace_raw_spark_session(self, target: dict[str, Any], schema: str) -> None:
         pyspark_sql = import_engine_module("pyspark.sql", target)
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
-
-        def ident(*parts: str) -> str:
-            return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
 
         builder = pyspark_sql.SparkSession.builder.enableHiveSupport()
         # The same warehouse and metastore as the dbt session, which takes its settings from the same keys.
@@ -482,27 +531,72 @@ class Loader:
             except (PySparkException, Py4JError) as exc:
                 raise UserError(f"cannot start a Spark session for {target['location']}: {first_line(exc)}") from None
             try:
-                spark.sql(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}")
-                orders = ident(schema, "orders")
+                spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_ident(schema)}")
+                orders = spark_ident(schema, "orders")
                 has_load_ids = spark.catalog.tableExists("orders", schema) and LOAD_ID in spark.table(orders).columns
                 self.stamp_orders(has_load_ids, lambda: spark.sql(f"SELECT max({LOAD_ID}) FROM {orders}").first()[0],
                                   f"{target['location']} {schema}")
-                # Writing is the slow part, where things fail: it happens aside; then each table is swapped in
-                # (appended orders too: Parquet tables have no transactions, so the new table holds old + new).
+                # Appended orders too are written aside: Parquet tables have no transactions, so the new table
+                # holds old + new.
                 for spec in self.tables:
                     file = Path(tmp) / f"{spec.name}.parquet"
                     self.con.execute(f"COPY ({self.staged(spec)}) TO ? (FORMAT parquet)", [str(file)])
                     rows = spark.read.parquet(str(file))
                     if self.appends(spec):
                         rows = spark.table(orders).unionByName(rows)
-                    rows.write.mode("overwrite").format("parquet").saveAsTable(ident(schema, f"{spec.name}__loading"))
-                for spec in self.tables:
-                    spark.sql(f"DROP TABLE IF EXISTS {ident(schema, spec.name)}")
-                    spark.sql(f"ALTER TABLE {ident(schema, f'{spec.name}__loading')} RENAME TO {ident(schema, spec.name)}")
+                    rows.write.mode("overwrite").format("parquet").saveAsTable(spark_ident(schema, f"{spec.name}__loading"))
+                self._swap_in(spark.sql, schema)
             except (PySparkException, Py4JError) as exc:
                 raise UserError(f"cannot write the raw tables in {target['location']}: {first_line(exc)}") from None
             finally:
                 spark.stop()
+
+    def _replace_raw_spark_thrift(self, target: dict[str, Any], schema: str) -> None:
+        """The session route's steps in SQL: a cluster does not share this machine's files, so the staged rows
+        travel as escaped literals, a batch per INSERT, into Parquet tables written aside."""
+        import_engine_module("pyhive.hive", target)
+        from pyhive.exc import Error as HiveError
+        from thrift.Thrift import TException
+
+        errors = (HiveError, TException, OSError)
+        try:
+            con = connect_spark_thrift(target, "default")
+        except errors as exc:
+            raise UserError(f"cannot connect to {target['location']}: {first_line(exc)}") from None
+        try:
+            with contextlib.closing(con.cursor()) as cur:
+                # Spark replaces ${name} in SQL text by a setting's value: a customer's text must stay as typed.
+                cur.execute("SET spark.sql.variable.substitute=false")
+                cur.execute(f"CREATE DATABASE IF NOT EXISTS {spark_ident(schema)}")
+                orders = spark_ident(schema, "orders")
+                cur.execute(f"SHOW TABLES IN {spark_ident(schema)} LIKE 'orders'")
+                columns: list[str] = []
+                if cur.fetchall():
+                    cur.execute(f"SELECT * FROM {orders} LIMIT 0")
+                    columns = [d[0].rsplit(".", 1)[-1] for d in cur.description]  # PyHive says `table.column`
+
+                def latest() -> int | None:
+                    cur.execute(f"SELECT max({LOAD_ID}) FROM {orders}")
+                    return cur.fetchone()[0]
+
+                self.stamp_orders(LOAD_ID in columns, latest, f"{target['location']} {schema}")
+                for spec in self.tables:
+                    loading = spark_ident(schema, f"{spec.name}__loading")
+                    written = [(column, "STRING") for column in spec.columns]
+                    written += [(LOAD_ID, "BIGINT")] if spec is ORDERS else []
+                    cur.execute(f"DROP TABLE IF EXISTS {loading}")
+                    cur.execute(f"CREATE TABLE {loading} ({', '.join(f'{spark_ident(c)} {t}' for c, t in written)})"
+                                " USING parquet")
+                    if self.appends(spec):
+                        cur.execute(f"INSERT INTO {loading} SELECT {', '.join(spark_ident(c) for c, _ in written)}"
+                                    f" FROM {orders}")
+                    for values in self._spark_values(spec):
+                        cur.execute(f"INSERT INTO {loading} VALUES {values}")
+                self._swap_in(cur.execute, schema)
+        except errors as exc:
+            raise UserError(f"cannot write the raw tables in {target['location']}: {first_line(exc)}") from None
+        finally:
+            con.close()
 
 
 REPLACERS: dict[str, Callable[[Loader, dict[str, Any], str], None]] = {

@@ -8,6 +8,7 @@ The bundle's database points at RFM_PUBLISHED_PATH; the zip gets the published c
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -30,10 +31,15 @@ def published_database(profiles_dir: str | None, target: str | None) -> Path:
 
 def write_bundle(database: Path, out: Path) -> int:
     """Write the zip (files under one top folder, as Superset expects); returns the number of files."""
+    path_text = str(database.resolve())
+    # SQLAlchemy ends a URL's database at the first `?`; the rest is escaped for the double-quoted YAML value
+    if "?" in path_text:
+        raise UserError(f"{path_text!r}: a database path with `?` cannot be written in a SQLAlchemy URL: rename it")
+    escaped = json.dumps(path_text, ensure_ascii=False)[1:-1]
     files = sorted(p for p in BUNDLE.rglob("*.yaml"))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in files:
-            text = path.read_text(encoding="utf-8").replace(PLACEHOLDER, str(database.resolve()))
+            text = path.read_text(encoding="utf-8").replace(PLACEHOLDER, escaped)
             bundle.writestr(f"rfm_dashboards/{path.relative_to(BUNDLE)}", text)
     return len(files)
 

@@ -9,6 +9,10 @@
 #                                    a fixed sequence of incremental builds (test_incremental_stateful.py)
 #                                    and a host project with this one as a package (test_own_data.py).
 #                                    Installs what is missing.
+#   bash scripts/test.sh spark-cluster  the same on a throw-away standalone Spark cluster (a master, two
+#                                    workers) through its Thrift server (scripts/engines/spark-cluster.sh),
+#                                    loaded with load_raw.py over Thrift. Not in CI (its time budget): run it
+#                                    by hand after changing SQL or the Spark loader.
 #   bash scripts/test.sh duckdb ARGS  only the pytest selection ARGS (e.g. tests/python/test_oracle.py -k demo),
 #                                    after the same dbt build; a selection that runs no test is not a failure.
 # pytest runs on RFM_TEST_WORKERS processes (pytest-xdist, default 2: the machine's cores) and prints the
@@ -23,9 +27,10 @@ case "$engine" in
     # requirements-clv.txt: the CLV fit and its scipy comparison (tests/python/test_clv.py, test_cross_engine.py)
     duckdb) requirements=(requirements-clv.txt) ;;
     # requirements-analysis.txt: k-means is one of the scripts compared across engines
-    postgres | spark) requirements=("requirements-$engine.txt" requirements-analysis.txt requirements-clv.txt) ;;
+    postgres | spark | spark-cluster)
+        requirements=("requirements-${engine%-cluster}.txt" requirements-analysis.txt requirements-clv.txt) ;;
     *)
-        echo "error: unknown engine '$engine' (expected: duckdb, postgres or spark)" >&2
+        echo "error: unknown engine '$engine' (expected: duckdb, postgres, spark or spark-cluster)" >&2
         exit 2
         ;;
 esac
@@ -42,8 +47,11 @@ if [ "$engine" = duckdb ]; then
     export RFM_DEMO_BUILD="$work/demo_build"
 else
     source "scripts/engines/$engine.sh"
-    # Whatever happens, the engine stops and nothing of this run is left behind.
+    # Whatever happens, the engine stops and nothing of this run is left behind: an interrupt or a kill
+    # ends the script through its EXIT trap too.
     trap 'engine_stop; rm -rf "$work"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM HUP
     # The example profile is what docs/engines.md promises: test it, not a local copy of it.
     cp profiles.yml.example "$work/profiles.yml"
     export DBT_PROFILES_DIR="$work"

@@ -186,13 +186,14 @@ checked as (
         ] %}
             -- both converted alike, so that an order-level refund nets exactly like a refund row; widened
             -- before the product: a large amount (rejected as absurd below) times a rate would overflow an
-            -- 18-digit product on DuckDB and stop the build
+            -- 18-digit product on DuckDB and stop the build. The rate is cast as the package's seed types it:
+            -- a host's replacement seed (docs/package.md) may hold it as a double, which rounds half-cents down
             cast(
                 round(
                     cast({{ amount }} as decimal(38, 2))
                     * case
                         when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
-                        else currency_rates.rate_to_base
+                        else cast(currency_rates.rate_to_base as decimal(18, 6))
                     end,
                     2
                 ) as decimal(18, 2)

@@ -17,3 +17,20 @@ rfm_apt_install() {
 rfm_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Java 17 (the one Spark 3.5 supports), installed if missing: exports JAVA_HOME, which pyspark and the Spark
+# scripts start their JVM from, and SPARK_LOCAL_IP, which keeps every Spark service on loopback.
+rfm_spark_java() {
+    local java_home
+    java_home="$(rfm_find_java17)" || { rfm_apt_install openjdk-17-jre-headless && java_home="$(rfm_find_java17)"; } \
+        || return 1
+    export JAVA_HOME="$java_home" SPARK_LOCAL_IP=127.0.0.1
+}
+
+rfm_find_java17() {
+    local dir
+    for dir in /usr/lib/jvm/java-17-openjdk-*; do
+        if [ -x "$dir/bin/java" ]; then echo "$dir"; return 0; fi
+    done
+    return 1
+}

@@ -17,12 +17,12 @@ import argparse
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
 from rfm_cli import UserError
-from rfm_cli.profile import resolve_target
+from rfm_cli.profile import connect_spark_thrift, resolve_target
 
 Row = dict[str, Any]
 # `:name`, not `::type` (a PostgreSQL cast) nor a time like '10:30'.
@@ -41,6 +41,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(timezone.utc).replace(tzinfo=None)
     return value
+
+
+def dbapi_rows(cur: Any) -> list[Row]:
+    """A DB-API cursor's rows as dicts. PyHive names a column `table.column` after `select *`, and returns a
+    date as text (where it converts decimals and timestamps): dates are made dates, as other drivers give."""
+    names = [column[0].rsplit(".", 1)[-1] for column in cur.description]
+    dates = [column[1] == "DATE_TYPE" for column in cur.description]
+    return [{name: date.fromisoformat(value) if is_date and value is not None else value
+             for name, is_date, value in zip(names, dates, values, strict=True)} for values in cur.fetchall()]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -98,21 +107,20 @@ class _DuckDB:
 class _DBAPI:
     """PostgreSQL (psycopg2) and Spark over thrift (PyHive): DB-API drivers with %(name)s parameters."""
 
-    def __init__(self, con: Any, set_schema: str) -> None:
-        self.con = con
+    def __init__(self, con: Any, schema: str, set_schema: str, quote: str) -> None:
+        self.con, self.quote = con, quote  # quote: of identifiers (Spark reads "x" as a string)
         with closing(self.con.cursor()) as cur:
-            cur.execute(set_schema)
+            cur.execute(set_schema + _quote_identifier(schema, quote))
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
         with closing(self.con.cursor()) as cur:
             cur.execute(PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%")), params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+            return dbapi_rows(cur)
 
     def columns(self, table: str) -> list[str]:
         try:
             with closing(self.con.cursor()) as cur:
-                cur.execute(f"select * from {_quote_identifier(table)} where 1 = 0")
+                cur.execute(f"select * from {_quote_identifier(table, self.quote)} where 1 = 0")
                 # PyHive names a column `table.column`
                 return [d[0].rsplit(".", 1)[-1] for d in cur.description]
         except Exception:  # no such table: each driver has its own error class
@@ -173,7 +181,7 @@ def _connect(target: dict[str, Any]) -> tuple[_Engine, str]:
         con = psycopg2.connect(host=target["host"], port=target["port"], user=target["user"],
                                password=target["password"], dbname=target["dbname"], connect_timeout=10)
         con.set_session(readonly=True, autocommit=True)
-        return _DBAPI(con, "set search_path to " + _quote_identifier(schema)), f"{target['location']} ({schema})"
+        return _DBAPI(con, schema, "set search_path to ", '"'), f"{target['location']} ({schema})"
     if kind == "spark" and target["method"] == "session":
         try:
             return _SparkSession(target), f"{target['location']} ({schema})"
@@ -181,12 +189,10 @@ def _connect(target: dict[str, Any]) -> tuple[_Engine, str]:
             raise UserError("target spark needs pyspark: pip install -r requirements-spark.txt") from None
     if kind == "spark" and target["method"] == "thrift":
         try:
-            from pyhive import hive
+            con = connect_spark_thrift(target, schema)
         except ImportError:
-            raise UserError("a Spark thrift target needs PyHive: pip install 'pyhive[hive]'") from None
-        con = hive.connect(host=target["host"], port=int(target.get("port") or 10000),
-                           username=target.get("user"), database=schema)
-        return _DBAPI(con, "use " + _quote_identifier(schema, "`")), f"{target['location']} ({schema})"
+            raise UserError("a Spark thrift target needs PyHive: pip install -r requirements-spark.txt") from None
+        return _DBAPI(con, schema, "use ", "`"), f"{target['location']} ({schema})"
     raise UserError(f"target '{target['target_name']}': reading the marts of a {kind} "
                     f"{target.get('method', '')} target is not supported (duckdb, postgres, spark session or thrift)")
 

@@ -6,6 +6,7 @@ returns the chosen output as a plain dict. Engine-specific clean-up lives in `_N
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -107,8 +108,24 @@ def _normalise_spark(output: dict[str, Any]) -> dict[str, Any]:
     if method == "session":
         location = params.get("spark.sql.warehouse.dir", "spark-warehouse")
     else:
-        location = f"{method}://{output.get('host')}"
+        port = f":{output['port']}" if output.get("port") else ""
+        location = f"{method}://{output.get('host')}{port}"
     return {**output, "method": method, "server_side_parameters": params, "location": location}
+
+
+def connect_spark_thrift(target: dict[str, Any], database: str) -> Any:
+    """A PyHive connection to the Thrift server of a `method: thrift` Spark target, opened as dbt-spark opens
+    it: the same credentials, and server_side_parameters as the session's settings."""
+    from pyhive import hive  # from requirements-spark.txt, which only this engine needs
+
+    # thrift logs a failed connection on stderr too: the caller's one-line error says it already.
+    logging.getLogger("thrift").addHandler(logging.NullHandler())
+    if target.get("use_ssl"):
+        raise ProfileError(f"target '{target['target_name']}': use_ssl is not supported by the scripts (dbt only)")
+    return hive.connect(host=target["host"], port=int(target.get("port") or 10000), username=target.get("user"),
+                        auth=target.get("auth"), kerberos_service_name=target.get("kerberos_service_name"),
+                        password=target.get("password"), database=database,
+                        configuration=target["server_side_parameters"] or None)
 
 
 _NORMALISERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

@@ -196,15 +196,18 @@ OPTIONAL_TOOL_SKIPS: dict[tuple[str, str], str] = {
 }
 ENGINE_SKIPS: dict[tuple[str, str], str] = {
     ("tests/python/test_cross_engine.py", "no engine besides DuckDB is up"):
-        "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
+        "the DuckDB run; `scripts/test.sh postgres|spark|spark-cluster` runs these with the engine up",
     ("tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine", "no engine besides DuckDB is up"):
-        "the DuckDB run; `scripts/test.sh postgres|spark` runs it with the engine up",
+        "the DuckDB run; `scripts/test.sh postgres|spark|spark-cluster` runs it with the engine up",
     ("tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines", "no engine besides DuckDB is up"):
         "the DuckDB run; `scripts/test.sh postgres` runs the host project route with the engine up",
     ("tests/python/test_own_data.py::test_host_project_with_the_package_on_other_engines", "checked on PostgreSQL"):
-        "Spark: its session admits one dbt process at a time; the host route is checked on PostgreSQL",
+        "Spark: its session admits one dbt process at a time (the cluster's SQL is the session's); the host "
+        "route is checked on PostgreSQL",
     ("tests/python/test_load_raw_engines.py", "no engine besides DuckDB is up"):
-        "the DuckDB run; `scripts/test.sh postgres|spark` runs these with the engine up",
+        "the DuckDB run; `scripts/test.sh postgres|spark|spark-cluster` runs these with the engine up",
+    ("tests/python/test_load_raw_engines.py::test_spark_cluster_unreachable_is_one_line", "Spark cluster is not up"):
+        "the cluster's connection error: `scripts/test.sh spark-cluster` runs it",
     ("tests/python/test_load_raw_engines.py::test_postgres_failed_load_changes_nothing", "PostgreSQL is not up"):
         "PostgreSQL only: the Spark loader writes through a session that has no transaction to roll back",
     ("tests/python/test_cross_engine.py::test_marts_identical_to_duckdb[spark-dirty_appended]",
@@ -212,6 +215,9 @@ ENGINE_SKIPS: dict[tuple[str, str], str] = {
         "Spark's incremental path (int_customer_period_facts' insert_overwrite; the order models are tables "
         "there) is compared with its full rebuild by the fixed sequence, and its full build with DuckDB's by "
         "the dirty comparison: two more Spark builds here would cost ~3 min of CI for no new SQL path",
+    ("tests/python/test_cross_engine.py::test_marts_identical_to_duckdb[spark-cluster-dirty_appended]",
+     "covered on Spark by two comparisons"):
+        "as on the Spark session: the cluster runs the same fixed sequence and dirty comparison",
 }
 
 

@@ -1,13 +1,14 @@
 """Workspaces on each engine, for the tests that compare engines.
 
-DuckDB always takes part; PostgreSQL and Spark when RFM_TEST_ENGINES names them (`bash scripts/test.sh
-postgres|spark` starts one and sets RFM_TEST_ENGINES=duckdb,ENGINE). Every workspace has the project's
-example profile and its own warehouse, as conftest.Workspace does for DuckDB.
+DuckDB always takes part; PostgreSQL, Spark and a Spark cluster when RFM_TEST_ENGINES names them (`bash
+scripts/test.sh postgres|spark|spark-cluster` starts one and sets RFM_TEST_ENGINES=duckdb,ENGINE). Every
+workspace has the project's example profile and its own warehouse, as conftest.Workspace does for DuckDB.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -17,15 +18,16 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, Workspace
+from conftest import PROJECT_DIR, RowsOrPath, Workspace
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-from rfm_cli.profile import resolve_target  # noqa: E402
+from rfm_cli.marts import dbapi_rows  # noqa: E402
+from rfm_cli.profile import connect_spark_thrift, resolve_target  # noqa: E402
 
 ENGINES = [name.strip() for name in os.environ.get("RFM_TEST_ENGINES", "duckdb").split(",") if name.strip()]
 OTHER_ENGINES = [name for name in ENGINES if name != "duckdb"]
 needs_other_engine = pytest.mark.skipif(
-    not OTHER_ENGINES, reason="no engine besides DuckDB is up (scripts/test.sh postgres|spark sets RFM_TEST_ENGINES)"
+    not OTHER_ENGINES, reason="no engine besides DuckDB is up (scripts/test.sh postgres|spark|spark-cluster sets RFM_TEST_ENGINES)"
 )
 Rows = list[dict[str, Any]]
 
@@ -87,11 +89,49 @@ class SparkWorkspace(Workspace):
             return [dict(zip(names, row)) for row in result.fetchall()]
 
 
-EngineWorkspace = DuckDBWorkspace | PostgresWorkspace | SparkWorkspace
+class SparkClusterWorkspace(Workspace):
+    """Its own databases (`<prefix>_main` for the models, `<prefix>_raw` for the raw tables) on the Thrift
+    server of the `spark_cluster` target (RFM_SPARK_THRIFT_* env vars), which every workspace shares."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.server = resolve_target(str(self.root / "profiles"), "spark_cluster")
+        prefix = f"rfm_test_{uuid.uuid4().hex[:12]}"
+        # the schemas the tests name -> this workspace's
+        self.schemas = {"main": f"{prefix}_main", "raw": f"{prefix}_raw"}
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "RFM_TARGET": "spark_cluster", "RFM_SPARK_SCHEMA": self.schemas["main"]}
+
+    def load(self, orders: RowsOrPath, customers: RowsOrPath, *extra: str) -> subprocess.CompletedProcess[str]:
+        return super().load(orders, customers, "--schema", self.schemas["raw"], *extra)
+
+    def dbt(self, *args: str, vars: dict | None = None, **options: Any) -> subprocess.CompletedProcess[str]:
+        # dbt unit tests cannot run through a Spark 3.5 Thrift server (docs/engines.md, dbt-labs/dbt-adapters#481);
+        # they run on the Spark session, whose SQL is the same.
+        options["unit_tests"] = False
+        return super().dbt(*args, vars={"rfm_raw_schema": self.schemas["raw"], **(vars or {})}, **options)
+
+    def _execute(self, statement: str, fetch: bool = False) -> Rows:
+        with closing(connect_spark_thrift(self.server, "default")) as con, closing(con.cursor()) as cur:
+            cur.execute(statement)
+            return dbapi_rows(cur) if fetch else []
+
+    def read_table(self, schema: str, table: str) -> Rows:
+        return self._execute(f"select * from `{self.schemas[schema]}`.`{table}`", fetch=True)
+
+    def drop(self) -> None:
+        for schema in self.schemas.values():
+            self._execute(f"drop database if exists `{schema}` cascade")
+
+
+EngineWorkspace = DuckDBWorkspace | PostgresWorkspace | SparkWorkspace | SparkClusterWorkspace
 WORKSPACES: dict[str, type[EngineWorkspace]] = {
     "duckdb": DuckDBWorkspace,
     "postgres": PostgresWorkspace,
     "spark": SparkWorkspace,
+    "spark-cluster": SparkClusterWorkspace,
 }
 
 
@@ -104,7 +144,7 @@ def engine_workspace(engine: str, root: Path) -> Iterator[EngineWorkspace]:
     try:
         yield ws
     finally:
-        if isinstance(ws, PostgresWorkspace):
+        if isinstance(ws, PostgresWorkspace | SparkClusterWorkspace):
             ws.drop()
 
 

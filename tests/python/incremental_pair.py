@@ -25,6 +25,11 @@ MARTS = ("customer_rfm", "rfm_segment_summary", "rfm_segment_history", "rfm_segm
 # Data tests are left out: this compares the two builds' results, and tiny data sets trip the tests that
 # want a populated mart (every lifecycle segment non-empty).
 BUILD = ("build", "--exclude-resource-type", "unit_test", "snapshot", "test")
+# The incremental build runs the one data test that caught a drifting history on real data (issue 15): the
+# history's period scored on customer_rfm's date is customer_rfm (it compares nothing unless that date starts
+# a period). One more node, not a whole test suite.
+INCREMENTAL_BUILD = ("build", "--exclude-resource-type", "unit_test", "snapshot", "--indirect-selection", "empty",
+                     "--select", "resource_type:model", "resource_type:seed", "test_name:history_matches_customer_rfm")
 
 
 def both(first: Callable[[], object], second: Callable[[], object]) -> None:
@@ -74,7 +79,7 @@ class IncrementalPair:
         self.loaded = len(self.orders)
 
     def build(self) -> None:
-        both(lambda: self.incremental.dbt(*BUILD, vars=self.vars),
+        both(lambda: self.incremental.dbt(*INCREMENTAL_BUILD, vars=self.vars),
              lambda: self.full.dbt(*BUILD, "--full-refresh", vars=self.vars))
 
     def differences(self, marts: Sequence[str] = MARTS) -> list[str]:

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -380,6 +381,9 @@ def fuzz_files(tmp_path_factory: pytest.TempPathFactory, built: Workspace) -> di
         "missing": root / "missing.csv", "long_name": root / ("x" * 300 + ".csv"), "under_file": root / "orders.csv" / "x",
         "unwritable": Path("/proc/nope/out"), "traversal": root / ".." / ".." / "nowhere" / "x.csv",
         "wrong_duckdb": root / "wrong.duckdb", "built_duckdb": built.db_path, "new_dir": root / "new",
+        # a segment map whose codes a CSV must quote, and files named as YAML and URLs must escape
+        "hostile_map": root / "map.csv", "odd_name_duckdb": root / "we\"ird: #'x\\.duckdb",
+        "query_name_duckdb": root / "a?b.duckdb", "bundle_zip": root / "bundle.zip",
     }
     files["empty"].write_bytes(b"")
     files["garbage"].write_bytes(bytes(range(256)) * 40)
@@ -389,6 +393,13 @@ def fuzz_files(tmp_path_factory: pytest.TempPathFactory, built: Workspace) -> di
     files["folder"].mkdir()
     with duckdb.connect(str(files["wrong_duckdb"])) as con:
         con.execute("create table customer_rfm (x integer)")
+    hostile_codes = {"champions": '=HYPERLINK("http://evil.example","x")', "lost": 'a,"b\nc'}
+    with (SEEDS_DIR / "rfm_segment_map.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [{**row, "segment_code": hostile_codes.get(row["segment_code"], row["segment_code"])}
+                for row in csv.DictReader(fh)]
+    write_csv(files["hostile_map"], rows, tuple(rows[0]))
+    for name in ("odd_name_duckdb", "query_name_duckdb"):
+        files[name].touch()  # the bundle only names the file
     return {name: Path(path) for name, path in files.items()}
 
 
@@ -397,6 +408,12 @@ PATHS = st.sampled_from(["good_orders", "good_customers", "empty", "garbage", "l
                          "built_duckdb", "new_dir"])
 NUMBERS = st.sampled_from(["0", "-1", "1", "7", "1000000000000", "nan", "inf", "x", "", "1e3", "٣"])
 DATES = st.sampled_from(["2026-06-30", "0001-01-01", "2026-02-30", "9999-12-31", "x", ""])
+# a segment map (derive_segment_map.py --map, rewritten on success) and a marts database (superset_bundle.py)
+MAPS = st.sampled_from(["hostile_map", "hostile_map", "good_orders", "empty", "garbage", "latin1", "corrupt_parquet",
+                        "folder", "missing", "long_name", "under_file", "built_duckdb"])
+DATABASES = st.sampled_from(["odd_name_duckdb", "odd_name_duckdb", "query_name_duckdb", "built_duckdb", "folder",
+                             "missing", "long_name", "garbage"])
+ZIPS = st.sampled_from(["bundle_zip", "bundle_zip", "folder", "under_file", "unwritable", "traversal", "long_name"])
 WORDS = st.sampled_from(["raw", 'a"b', "x'; drop table raw.orders; --", "", "../..", "nope", "\t"])
 # script -> its options and what to draw for each (a path is resolved against the fuzz files)
 OPTIONS: dict[str, dict[str, st.SearchStrategy]] = {
@@ -412,6 +429,44 @@ OPTIONS: dict[str, dict[str, st.SearchStrategy]] = {
     "generate_email_events.py": {"--customers": PATHS, "--out": PATHS, "--days": NUMBERS, "--end-date": DATES},
     "kmeans_segments.py": {"--out": PATHS, "--database": PATHS, "--k-min": NUMBERS, "--k-max": NUMBERS,
                            "--schema": WORDS},
+    "derive_segment_map.py": {"--levels": st.sampled_from(["3", "5", "4", "1", "10", "x", ""]), "--map": MAPS,
+                              "--stdout": st.just("")},
+    "superset_bundle.py": {"--out": ZIPS, "--database": DATABASES, "--target": WORDS, "--profiles-dir": PATHS},
+}
+# options without a value (their strategy is never drawn)
+FLAGS = {"--stdout"}
+
+
+def check_derived_map(args: list[str], proc: subprocess.CompletedProcess[str]) -> None:
+    """The map written (or printed) holds the quartile map's codes exactly: CSV-quoted, never split or run."""
+    text = proc.stdout if "--stdout" in args else Path(args[args.index("--map") + 1]).read_text(encoding="utf-8")
+    codes = {row["segment_code"] for row in csv.DictReader(text.splitlines(keepends=True))}
+    assert {'=HYPERLINK("http://evil.example","x")', 'a,"b\nc', "loyal"} <= codes, codes
+
+
+def check_bundle(args: list[str], proc: subprocess.CompletedProcess[str]) -> None:
+    """The zip's database points at the marts file by its exact name: escaped in YAML, whole in the URL."""
+    database = Path(args[args.index("--database") + 1]) if "--database" in args else None
+    with zipfile.ZipFile(args[args.index("--out") + 1]) as bundle:
+        texts = {name: bundle.read(name).decode("utf-8") for name in bundle.namelist()}
+    uri = yaml.safe_load(texts["rfm_dashboards/databases/rfm_marts.yaml"])["sqlalchemy_uri"]
+    assert uri.startswith("duckdb:///") and uri.endswith("?access_mode=read_only"), uri
+    if database is not None:
+        assert uri == f"duckdb:///{database.resolve()}?access_mode=read_only", uri
+    assert all(yaml.safe_load(text) for text in texts.values())
+
+
+# cases run besides the random ones, with their exit code: output checks and errors the draws may miss
+ALWAYS_RUN: dict[str, list[tuple[list[str], int]]] = {
+    "derive_segment_map.py": [(["--levels", "5", "--map", "hostile_map"], 0), (["--levels", "3", "--stdout"], 0),
+                              (["--levels", "3", "--map", "garbage"], 2), (["--levels", "3", "--map", "latin1"], 2)],
+    "superset_bundle.py": [(["--out", "bundle_zip", "--database", "odd_name_duckdb"], 0),
+                           (["--out", "bundle_zip", "--database", "query_name_duckdb"], 2)],
+}
+# what a successful run must have written, beyond exit 0
+CHECK_OUTPUT: dict[str, Callable[[list[str], subprocess.CompletedProcess[str]], None]] = {
+    "derive_segment_map.py": check_derived_map,
+    "superset_bundle.py": check_bundle,
 }
 
 
@@ -419,7 +474,7 @@ OPTIONS: dict[str, dict[str, st.SearchStrategy]] = {
 def invocation(draw: st.DrawFn, script: str) -> list[str]:
     options = OPTIONS[script]
     chosen = draw(st.lists(st.sampled_from(sorted(options)), unique=True, min_size=1))
-    return [part for name in chosen for part in (name, draw(options[name]))]
+    return [part for name in chosen for part in ((name,) if name in FLAGS else (name, draw(options[name])))]
 
 
 @pytest.mark.parametrize("script", sorted(OPTIONS))
@@ -430,21 +485,33 @@ def test_fuzzed_options_and_files_exit_0_or_one_line_and_change_nothing(
     one `error:` line; never a traceback; on failure the raw tables and marts are as they were."""
     ws = built.clone(tmp_path / "ws")
 
-    @PROPERTY
-    @given(args=invocation(script))
-    def check(args: list[str]) -> None:
+    def check(args: list[str]) -> int:
         resolved = [str(fuzz_files[a]) if a in fuzz_files else a for a in args]
         # only a small generated demo, ever: never the default 2,000 customers or 100 years
         if script == "generate_demo_data.py" and "--customers" not in args:
             resolved += ["--customers", "5"]
+        # never the project's own seed
+        if script == "derive_segment_map.py" and "--map" not in args:
+            resolved += ["--map", str(fuzz_files["hostile_map"])]
         before = fingerprint(ws)
         proc = run_script(script, *resolved, env=ws.env)
         assert "Traceback" not in proc.stderr, (args, proc.stderr[-2000:])
         if proc.returncode != 0:
             assert_user_error(proc)
             assert fingerprint(ws) == before, args
+        elif script in CHECK_OUTPUT:
+            CHECK_OUTPUT[script](resolved, proc)
+        return proc.returncode
 
-    check()
+    @PROPERTY
+    @given(args=invocation(script))
+    def fuzz(args: list[str]) -> None:
+        check(args)
+
+    # the cases whose outputs are checked, every run: random draws rarely succeed
+    for args, code in ALWAYS_RUN.get(script, []):
+        assert check(args) == code, args
+    fuzz()
 
 
 def test_benchmark_options_are_checked_before_any_work(tmp_path: Path) -> None:

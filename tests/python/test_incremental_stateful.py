@@ -232,13 +232,18 @@ def pair_in(root: Path, orders: list[Row], customers: list[Row], vars: dict[str,
 def test_survivor_swap_and_moved_order_equal_full_refresh(tmp_path: Path) -> None:
     """Reproductions 1 and 2: a merge whose survivor changes, then an order corrected to another customer,
     each by a replacing load with no --full-refresh. The history once kept the merged-away id and both
-    customers of the moved order (its signature summed id lengths)."""
+    customers of the moved order (its signature summed id lengths), and on real data its own test
+    history_matches_customer_rfm failed: the incremental builds run it, and the last order, on 31 March, makes
+    customer_rfm's date (1 April) the scoring date of March, so that it compares."""
     orders = [order("o1", "A1", date(2024, 1, 10), "10"), order("o2", "A2", date(2024, 2, 15), "15"),
               order("o3", "B1", date(2024, 1, 5), "30"), order("o4", "B2", date(2024, 2, 20), "5"),
-              order("o5", "B3", date(2024, 3, 20), "50")]
+              order("o5", "B3", date(2024, 3, 31), "50")]
     customers = [customer("A1", "a@x.com", date(2024, 1, 2)), customer("A2", "a@x.com", date(2024, 1, 1))]
     pair = pair_in(tmp_path, orders, customers, {"rfm_today": "2024-05-25"})
     pair.step()
+    march = ("select count(*) from main.rfm_segment_history"
+             " where as_of_date = (select max(as_of_date) from main.customer_rfm)")
+    assert pair.incremental.query(march) == [(4,)]
     pair.customers[0] = {**pair.customers[0], "created_at": "2023-12-31"}
     pair.step(replace=True)
     history = "select customer_id from main.rfm_segment_history where period_start_date = date '{}' order by 1"

@@ -4,6 +4,7 @@ one-line error."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from contextlib import closing
@@ -11,18 +12,24 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR
-from engines import OTHER_ENGINES, PostgresWorkspace, as_text, engine_workspace, needs_other_engine
+from engines import (OTHER_ENGINES, PostgresWorkspace, SparkClusterWorkspace, as_text, engine_workspace,
+                     needs_other_engine)
 
 pytestmark = needs_other_engine
 
-# Values that a text format could mangle: backslashes, a tab, a line break, '\N' (COPY's null), empty
-# strings (null after loading, as on DuckDB), spaces kept as they arrived, non-ASCII.
+# Values that a text format or SQL literals could mangle: backslashes, a tab, a line break, '\N' (COPY's
+# null), empty strings (null after loading, as on DuckDB), spaces kept as they arrived, non-ASCII; quotes,
+# Spark's escapes and its ${setting} substitution, SQL in a name (the Thrift route writes literals).
 ORDERS_CSV = (
     "order_id,customer_id,ordered_at,order_total,status\n"
     'O\\1,"C\t1","2024-01-01\nlate",\\N,""\n'
     " O2 ,C2,,12.50, Shipped \n"
 )
-CUSTOMERS_CSV = "customer_id,email,first_name\nC1,a@example.com,Zoé\nC2,,'quoted'\n"
+CUSTOMERS_CSV = (
+    "customer_id,email,first_name\nC1,a@example.com,Zoé\nC2,,'quoted'\n"
+    "C3,o'brien@example.com,\"O'Brien \\' \\\\' \\u0041 \\n ${spark.sql.session.timeZone} 🎉\"\n"
+    "C4,,\"x'); drop table raw.orders; --\"\n"
+)
 
 
 def write_inputs(root: Path) -> tuple[Path, Path]:
@@ -73,3 +80,23 @@ def test_postgres_failed_load_changes_nothing(tmp_path: Path) -> None:
             f"{ws.server['port']}/{ws.dbname}: \"customers\" is not a table"
         ]
         assert ws.read_table("raw", "orders") == before
+
+
+@pytest.mark.skipif("spark-cluster" not in OTHER_ENGINES, reason="the Spark cluster is not up")
+def test_spark_cluster_unreachable_is_one_line(tmp_path: Path) -> None:
+    """A Thrift server that does not answer: one line naming it, exit 2 (thrift's own log line silenced)."""
+    orders, customers = write_inputs(tmp_path / "input")
+    ws = SparkClusterWorkspace(tmp_path / "ws")  # nothing is created on a server
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: nobody answers on this port
+        port = closed.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
+             "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles")],
+            cwd=PROJECT_DIR, env={**ws.env, "RFM_SPARK_THRIFT_HOST": "127.0.0.1", "RFM_SPARK_THRIFT_PORT": str(port)},
+            capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: cannot connect to thrift://127.0.0.1:{port}: Could not connect to any of [('127.0.0.1', {port})]"
+    ]

@@ -1,15 +1,17 @@
 """Your own data, by the three routes of docs/own-data.md, on one platform-shaped data set (platform_data.py):
 files through the loader with --column-map; tables already in the warehouse (typed) through var
-rfm_column_map; and a host dbt project that installs this one as a package (`dbt deps && dbt build`) and has
-models of its own named like ours. Every route must give the oracle's customer_rfm.
+rfm_column_map; and a host dbt project that installs this one as a package (`dbt deps && dbt build`), has
+models of its own named like ours and replaces the package's four seeds with its own, different ones. Every
+route must give the oracle's customer_rfm (on the host's seeds for the host route).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
-import shutil
 import subprocess
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,34 @@ from platform_data import COLUMN_MAP, CUSTOMER_COLUMNS, CUSTOMER_TYPES, ORDER_CO
 VARIANTS = [pytest.param("naive", id="naive"), pytest.param("platform", id="platform")]
 # The host project's schemas for the package's layers (its generate_schema_name takes them verbatim).
 LAYER_SCHEMAS = {"staging": "rfm_staging", "intermediate": "rfm_intermediate", "marts": "rfm_marts"}
+# The host's own seeds (var rfm_seeds, docs/package.md), each unlike the package's in a way the data shows:
+# its pending orders count as purchases, its dollar is worth less, a segment's cells go to another segment,
+# and its segments have its own labels.
+HOST_SEED_EDITS: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
+    "order_statuses": lambda row: {**row, "is_purchase": "true"} if row["status"] == "pending" else row,
+    "currency_rates": lambda row: {**row, "rate_to_base": "0.500000"} if row["currency_code"] == "USD" else row,
+    "rfm_segment_map": lambda row: {**row, "segment_code": "promising"}
+    if row["segment_code"] == "potential_loyalist" else row,
+    "rfm_segments": lambda row: {**row, "segment_name": f"Shop {row['segment_name']}"},
+}
 
 
-def oracle_rfm(data: PlatformData) -> dict[str, dict]:
-    return expected_customer_rfm(data.contract("orders"), data.contract("customers"), seeds_dir=SEEDS_DIR, today=TODAY)
+def oracle_rfm(data: PlatformData, seeds_dir: Path = SEEDS_DIR) -> dict[str, dict]:
+    return expected_customer_rfm(data.contract("orders"), data.contract("customers"), seeds_dir=seeds_dir, today=TODAY)
+
+
+def write_seeds(folder: Path, edited: set[str]) -> Path:
+    """The package's seeds of HOST_SEED_EDITS under their own names, those in `edited` edited."""
+    folder.mkdir(parents=True)
+    for name, edit in HOST_SEED_EDITS.items():
+        with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = [edit(row) if name in edited else row for row in reader]
+        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=reader.fieldnames or [], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
 
 
 def create_typed_tables(ws: EngineWorkspace, data: PlatformData, schema: str) -> None:
@@ -57,9 +83,10 @@ def read_customer_rfm(ws: EngineWorkspace, schema: str, table: str) -> list[dict
     return [{f: row[f] for f in RFM_FIELDS} for row in ws.read_table(schema, table)]
 
 
-def write_host_project(root: Path) -> Path:
+def write_host_project(root: Path, prefix: str | None) -> Path:
     """A host dbt project with this one as a local package, its own models named like ours, its own source
-    and model as the package's inputs, its own statuses seed, and its own generate_schema_name."""
+    and model as the package's inputs, its own seeds (root/host_seeds, edited), its own generate_schema_name,
+    and the package's relation prefix if given."""
     host = root / "host"
     for folder in ("models", "seeds", "macros"):
         (host / folder).mkdir(parents=True)
@@ -70,7 +97,8 @@ def write_host_project(root: Path) -> Path:
         "vars": {"rfm": {
             "rfm_inputs": {"orders": "shop_orders", "customers": "shop.customers"},
             "rfm_column_map": COLUMN_MAP,
-            "rfm_seeds": {"order_statuses": "shop_order_statuses"},
+            "rfm_seeds": {name: f"shop_{name}" for name in HOST_SEED_EDITS},
+            **({} if prefix is None else {"rfm_relation_prefix": prefix}),
         }},
         "models": {"rfm": {layer: {"+schema": schema} for layer, schema in LAYER_SCHEMAS.items()}},
     }
@@ -81,7 +109,9 @@ def write_host_project(root: Path) -> Path:
     (host / "models" / "shop_orders.sql").write_text("select * from {{ source('shop', 'orders') }}\n", encoding="utf-8")
     for own in ("customer_rfm", "audience_members", "customer_segments"):
         (host / "models" / f"{own}.sql").write_text(f"select 'the host''s own {own}' as note\n", encoding="utf-8")
-    shutil.copyfile(SEEDS_DIR / "order_statuses.csv", host / "seeds" / "shop_order_statuses.csv")
+    host_seeds = write_seeds(root / "host_seeds", set(HOST_SEED_EDITS))
+    for name in HOST_SEED_EDITS:
+        (host / "seeds" / f"shop_{name}.csv").write_bytes((host_seeds / f"{name}.csv").read_bytes())
     (host / "macros" / "generate_schema_name.sql").write_text(
         "{% macro generate_schema_name(custom_schema_name, node) -%}\n"
         "    {{ (custom_schema_name or target.schema) | trim }}\n"
@@ -98,9 +128,10 @@ def run_host_dbt(ws: EngineWorkspace, host: Path, *args: str) -> subprocess.Comp
     return proc
 
 
-def build_host(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool) -> subprocess.CompletedProcess[str]:
+def build_host(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool,
+               prefix: str | None) -> subprocess.CompletedProcess[str]:
     create_typed_tables(ws, data, "shop")
-    host = write_host_project(root)
+    host = write_host_project(root, prefix)
     # the publish plugin of the DuckDB profile (docs/bi.md) lives in the package's scripts/ (docs/package.md);
     # a host's own profile without it builds all the same, unpublished
     plugin = re.compile(r"^ *module_paths: \[scripts\]\n *plugins:\n *- module: rfm_publish\n *config:\n.*\n", re.M)
@@ -135,18 +166,33 @@ def test_typed_warehouse_tables_through_the_column_map(variant: str, tmp_path: P
         assert_rfm_rows_match(read_customer_rfm(ws, "main", "customer_rfm"), oracle_rfm(data))
 
 
-def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool = True) -> None:
-    build = build_host(ws, data, root, publish)
+def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool = True,
+                      prefix: str | None = None) -> None:
+    """The host's build: the package's marts are the oracle's on the host's seeds, under the prefix (`rfm_`
+    unless given), beside the host's own models of the same names."""
+    build = build_host(ws, data, root, publish, prefix)
+    prefix = "rfm_" if prefix is None else prefix
     assert "require_ref_prefers_node_package_to_root" not in build.stdout
-    assert_rfm_rows_match(read_customer_rfm(ws, LAYER_SCHEMAS["marts"], "rfm_customer_rfm"), oracle_rfm(data))
+    expected = oracle_rfm(data, root / "host_seeds")
+    # each host seed changes the result: a build that read the package's seed instead would differ
+    for name in HOST_SEED_EDITS:
+        package_one = oracle_rfm(data, write_seeds(root / f"all_but_{name}", set(HOST_SEED_EDITS) - {name}))
+        assert package_one != expected, f"the host's {name} changes nothing in this data: it would go untested"
+    assert_rfm_rows_match(read_customer_rfm(ws, LAYER_SCHEMAS["marts"], f"{prefix}customer_rfm"), expected)
     # the host's own models of the same names are its own, beside the package's prefixed ones
     assert ws.read_table("main", "customer_rfm") == [{"note": "the host's own customer_rfm"}]
     assert ws.read_table("main", "audience_members") == [{"note": "the host's own audience_members"}]
-    assert ws.read_table(LAYER_SCHEMAS["staging"], "rfm_stg_raw__orders")
-    assert ws.read_table(LAYER_SCHEMAS["intermediate"], "rfm_int_customers_scored")
+    assert ws.read_table(LAYER_SCHEMAS["staging"], f"{prefix}stg_raw__orders")
+    assert ws.read_table(LAYER_SCHEMAS["intermediate"], f"{prefix}int_customers_scored")
     manifest = json.loads((root / "host" / "target" / "manifest.json").read_text(encoding="utf-8"))
-    validated = manifest["nodes"]["model.rfm.int_orders_validated"]["depends_on"]["nodes"]
-    assert "seed.shop.shop_order_statuses" in validated and "seed.rfm.order_statuses" not in validated
+    package_nodes = [node for node in manifest["nodes"].values() if node["package_name"] == "rfm"
+                     and node["resource_type"] in ("model", "seed")]
+    assert package_nodes and all(node["alias"].startswith(prefix) for node in package_nodes), \
+        sorted(node["alias"] for node in package_nodes if not node["alias"].startswith(prefix))
+    # the package's models read the host's seeds, never their own of the same names
+    read = {dep for node in package_nodes for dep in node["depends_on"].get("nodes", [])}
+    assert {f"seed.shop.shop_{name}" for name in HOST_SEED_EDITS} <= read
+    assert not {f"seed.rfm.{name}" for name in HOST_SEED_EDITS} & read
     assert "model.shop.shop_orders" in manifest["nodes"]["model.rfm.stg_raw__orders"]["depends_on"]["nodes"]
 
 
@@ -154,11 +200,14 @@ def assert_host_route(ws: EngineWorkspace, data: PlatformData, root: Path, publi
 def test_host_project_with_the_package(variant: str, tmp_path: Path) -> None:
     with engine_workspace("duckdb", tmp_path) as ws:
         # the platform variant with the example profile's publish plugin, the naive one with a profile without
+        # and with a relation prefix of its own (var rfm_relation_prefix)
         publish = variant == "platform"
-        assert_host_route(ws, generate(variant), tmp_path, publish)
+        prefix = "crm_" if publish else None
+        assert_host_route(ws, generate(variant), tmp_path, publish, prefix)
         assert ws.published_path.exists() == publish
         # the marts carry their descriptions into the warehouse (persist_docs)
-        comment = ws.query("select comment from duckdb_tables() where schema_name = 'rfm_marts' and table_name = 'rfm_customer_rfm'")
+        comment = ws.query("select comment from duckdb_tables() where schema_name = 'rfm_marts' and table_name ="
+                           f" '{prefix or 'rfm_'}customer_rfm'")
         assert comment and comment[0][0].startswith("One row per scored customer")
 
 

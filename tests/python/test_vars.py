@@ -10,6 +10,7 @@ the weekly history, and the default severity of unknown statuses stopping a buil
 
 from __future__ import annotations
 
+import ast
 import csv
 import subprocess
 import sys
@@ -57,9 +58,41 @@ VARS_BUILT_BY = {
     "rfm_column_map": "test_own_data.py::test_typed_warehouse_tables_through_the_column_map",
     "rfm_inputs": "test_own_data.py::test_host_project_with_the_package",
     "rfm_seeds": "test_own_data.py::test_host_project_with_the_package",
+    "rfm_relation_prefix": "test_own_data.py::test_host_project_with_the_package",
 }
 # vars a test sets through the shared dicts of conftest.py
 SHARED_VARS = {"DIRTY_VARS": DIRTY, "MESSY_VARS": MESSY_VARS}
+
+
+def source_run_by(file: str, function: str) -> tuple[str, set[str]]:
+    """The source a test runs from its own module, and the names it reads: the test function, the module's
+    functions and fixtures it calls or takes, and the module constants they read, transitively (a var set in
+    another test of the same file does not count). Names are unaliased (`DIRTY_VARS as DIRTY`)."""
+    text = (TESTS_DIR / file).read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    definitions: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            definitions[node.name] = node
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            definitions.update({t.id: node for t in targets if isinstance(t, ast.Name)})
+    aliases = {alias.asname: alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+               for alias in node.names if alias.asname}
+    assert function in definitions, f"{file} has no function {function}"
+    seen, todo, names = set(), [function], set()
+    while todo:
+        node = definitions[todo.pop()]
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if isinstance(node, ast.FunctionDef):  # fixtures it takes
+            used |= {a.arg for a in node.args.args}
+        names |= {aliases.get(name, name) for name in used}
+        todo += [name for name in used if name in definitions]
+    parts = [ast.get_source_segment(text, node) or "" for node in tree.body if id(node) in seen]
+    return "\n".join(parts), names
 
 
 def test_every_var_is_built_at_a_non_default_value() -> None:
@@ -67,11 +100,9 @@ def test_every_var_is_built_at_a_non_default_value() -> None:
     assert sorted(project_vars) == sorted(VARS_BUILT_BY), (
         "each var of dbt_project.yml needs a test that builds it at a non-default value (VARS_BUILT_BY)")
     for var, node in VARS_BUILT_BY.items():
-        file, function = node.split("::")
-        source = (TESTS_DIR / file).read_text(encoding="utf-8")
-        shared = {v for name, values in SHARED_VARS.items() if name in source for v in values}
-        assert f"def {function}(" in source and (var in source or var in shared), \
-            f"{var}: {node} does not exist or never sets it"
+        source, names = source_run_by(*node.split("::"))
+        shared = {v for name, values in SHARED_VARS.items() if name in names for v in values}
+        assert var in source or var in shared, f"{var}: {node} never sets it"
 
 
 # ------------------------------------------------------------------------- scoring settings vs the oracle
