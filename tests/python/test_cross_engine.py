@@ -23,12 +23,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR, DemoData, generate_demo
+from conftest import PROJECT_DIR, DemoData, copy_project, generate_demo
 from engines import OTHER_ENGINES, EngineWorkspace, Rows, as_text, engine_workspace, needs_other_engine
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
 from test_campaigns import COHORT, FLOW, PLANTED_UPLIFT, planted_demo
 from test_campaigns import VARS as PLANTED_VARS
-from test_clv import assert_predictions_match, prediction_rows, seed_parameters
+from test_clv import (DROPOUT_PARAMETERS, assert_dropout_spread, assert_predictions_match, prediction_rows,
+                      seed_parameters)
 from test_incremental import DIRTY, next_customers, next_day, read_rows, write_rows
 from test_time_zones import CUSTOMERS as PLATFORM_CUSTOMERS
 from test_time_zones import ORDERS as PLATFORM_ORDERS
@@ -64,7 +65,8 @@ DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "dirty_appended": (("--dirty-share", "0.05"), DIRTY),
     # not a demo: the platform-shaped rows of test_time_zones.py (offsets, DST, refunded amounts), in New York
     "platform": ((), {**ZONED_VARS, "rfm_reporting_time_zone": "America/New_York"}),
-    # the clean demo with test_campaigns.py's planted customers, scored on 1 July 2026
+    # the clean demo with test_campaigns.py's planted customers, scored on 1 July 2026, and CLV parameters
+    # with real dropout (test_clv.DROPOUT_PARAMETERS) in a copy of the project
     "planted": ((), PLANTED_VARS),
 }
 
@@ -84,6 +86,14 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, s
                 data[dataset] = generate_demo(tmp_path_factory.mktemp(f"{dataset}_data"), *DATASETS[dataset][0])
             return data[dataset]
 
+        def dropout_project() -> Path:
+            project = tmp_path_factory.getbasetemp() / "dropout_project"
+            if not project.exists():
+                copy_project(project)
+                path = project / "seeds" / "clv_parameters.csv"
+                write_rows(path, [{**seed_parameters(path), **DROPOUT_PARAMETERS}], tuple(seed_parameters(path)))
+            return project
+
         def get(engine: str, dataset: str) -> EngineWorkspace:
             if (engine, dataset) not in built:
                 build_vars = DATASETS[dataset][1]
@@ -93,6 +103,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, s
                 elif dataset == "planted":
                     orders, customers, _ = planted_demo(demo("clean"))
                     ws.load(orders, customers)
+                    ws.project = dropout_project()
                 else:
                     ws.load(demo(dataset).orders, demo(dataset).customers)
                 # the clean build is the demo's, as a user runs it on this engine: unit tests included
@@ -159,13 +170,19 @@ def test_marts_identical_to_duckdb(engine: str, dataset: str, build: Callable[[s
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("dataset", ["clean", "planted"])
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
-def test_clv_predictions_match_scipy(engine: str, build: Callable[[str, str], EngineWorkspace]) -> None:
+def test_clv_predictions_match_scipy(engine: str, dataset: str, build: Callable[[str, str], EngineWorkspace]) -> None:
     """The CLV scoring's floating-point SQL (ln, exp, power, the 2F1 series) on this engine equals scipy's
-    hyp2f1-based implementation to 1e-6 for every demo customer (test_clv.py does it on DuckDB)."""
-    ws = build(engine, "clean")
+    hyp2f1-based implementation to 1e-6 for every customer (test_clv.py does it on DuckDB): on the demo with
+    the shipped parameters (weeks), and on the planted demo with parameters in days whose dropout spreads
+    P(alive) over 0..1."""
+    ws = build(engine, dataset)
     rows = prediction_rows(ws.read_table("main", "int_customers_clv_predicted"), ws.read_table("main", "customer_clv"))
-    assert assert_predictions_match(rows, seed_parameters()) == 1599
+    params = seed_parameters(ws.project / "seeds" / "clv_parameters.csv")
+    assert assert_predictions_match(rows, params) == len(ws.read_table("main", "customer_rfm")) >= 1599
+    if dataset == "planted":
+        assert_dropout_spread(rows)
 
 
 # name -> (script, its arguments besides --out); every output is pinned (export date, k-means seed and k range)
