@@ -20,7 +20,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -34,11 +33,6 @@ from rfm_cli import PROJECT_ROOT, UserError  # noqa: E402
 from rfm_cli.workspace import BIN_DIR, Workspace  # noqa: E402
 
 BUCKETS = 7  # calibration frequencies 0..6, and 7 or more
-START = time.monotonic()
-
-
-def progress(message: str) -> None:
-    print(f"[{time.monotonic() - START:5.1f}s] {message}", file=sys.stderr)
 
 
 def run(ws: Workspace, *command: str) -> None:
@@ -70,7 +64,7 @@ def compare(args: argparse.Namespace, work: Path) -> list[dict[str, float]]:
     build_vars = {"as_of_date": args.calibration_end.isoformat(), "rfm_today": args.end.isoformat(),
                   "rfm_clv_horizon_months": args.holdout_months, "rfm_clv_discount_rate": "0"}
     dbt(ws, "build", build_vars=build_vars)
-    progress("built the calibration period")
+    rfm_cli.progress("built the calibration period")
 
     import duckdb
 
@@ -87,7 +81,7 @@ def compare(args: argparse.Namespace, work: Path) -> list[dict[str, float]]:
     dbt(ws, "run", "--select", "int_customers_clv_predicted", "customer_clv", build_vars=build_vars)
     with duckdb.connect(str(ws.db_path)) as con:
         scored = con.execute("select customer_id, repeat_purchase_days, expected_purchases from customer_clv").fetchall()
-    progress(f"scored {len(scored):,} customers with the fit")
+    rfm_cli.progress(f"scored {len(scored):,} customers with the fit")
 
     actual = holdout_days(work / "data" / "orders.csv", args.calibration_end)
     buckets: dict[int, list[tuple[float, float]]] = defaultdict(list)

@@ -19,7 +19,6 @@ import csv
 import json
 import math
 import sys
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -50,7 +49,6 @@ SEED_COLUMNS = ("bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b", "gamma_gamma_p",
 # parameter within a range where the log-gamma differences of the likelihoods keep their precision.
 BGNBD_BOUNDS = ((1e-4, 1e4), (1e-4, 1e6), (1.01, 1e4), (1e-4, 1e4))
 GAMMA_GAMMA_BOUNDS = ((1e-3, 1e4), (1.01, 1e4), (1e-3, 1e8))
-START = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -74,10 +72,6 @@ class Fit:
     gamma_gamma_v: float
     bgnbd_log_likelihood: float
     gamma_gamma_log_likelihood: float
-
-
-def progress(message: str) -> None:
-    print(f"[{time.monotonic() - START:5.1f}s] {message}", file=sys.stderr)
 
 
 def bgnbd_log_likelihood(params: Sequence[float], x: Any, t_x: Any, age: Any, weights: Any) -> float:
@@ -127,20 +121,20 @@ def fit(summaries: Sequence[Summary]) -> Fit:
     weights = np.array(list(counts.values()), dtype=float)
     bgnbd, bgnbd_ll = maximise(bgnbd_log_likelihood, (1.0, float(np.mean(age)), 2.0, 2.0), BGNBD_BOUNDS,
                                x, t_x, age, weights)
-    progress("BG/NBD: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(("r", "alpha", "a", "b"), bgnbd))
-             + f", log-likelihood {bgnbd_ll:.2f}")
+    rfm_cli.progress("BG/NBD: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(("r", "alpha", "a", "b"), bgnbd))
+                     + f", log-likelihood {bgnbd_ll:.2f}")
     repeat = [s for s in summaries if s.x > 0 and s.mean_value]
     if len(repeat) < 2:
         raise UserError(f"{len(repeat)} repeat customers: too few to fit the Gamma-Gamma model")
     values = np.array([s.mean_value for s in repeat], dtype=float)
     gamma_gamma, gg_ll = maximise(gamma_gamma_log_likelihood, (1.0, 2.0, float(np.mean(values))), GAMMA_GAMMA_BOUNDS,
                                   np.array([s.x for s in repeat], dtype=float), values, np.ones(len(repeat)))
-    progress("Gamma-Gamma: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(("p", "q", "v"), gamma_gamma))
-             + f", log-likelihood {gg_ll:.2f}")
+    rfm_cli.progress("Gamma-Gamma: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(("p", "q", "v"), gamma_gamma))
+                     + f", log-likelihood {gg_ll:.2f}")
     bound = at_bounds(("r", "alpha", "a", "b"), bgnbd, BGNBD_BOUNDS) + at_bounds(
         ("p", "q", "v"), gamma_gamma, GAMMA_GAMMA_BOUNDS)
     if bound:
-        progress(f"at a bound (the data fit the model poorly there; see docs/retention.md): {', '.join(bound)}")
+        rfm_cli.progress(f"at a bound (the data fit the model poorly there; see docs/retention.md): {', '.join(bound)}")
     return Fit(*bgnbd, *gamma_gamma, bgnbd_ll, gg_ll)
 
 
@@ -190,13 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if MISSING_LIBRARY:
         raise UserError(f"{MISSING_LIBRARY} is not installed: pip install -r requirements-clv.txt")
     summaries = load(target_of(args), args.calibration_end, DAYS_PER_UNIT[args.time_unit])
-    progress(f"loaded {len(summaries):,} customers ({sum(1 for s in summaries if s.x > 0):,} repeat)")
+    rfm_cli.progress(f"loaded {len(summaries):,} customers ({sum(1 for s in summaries if s.x > 0):,} repeat)")
     row = seed_row(fit(summaries), summaries, args.time_unit, args.calibration_end, args.fitted_on)
     with args.seed_file.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=SEED_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerow(row)
-    progress(f"wrote {args.seed_file}; run `dbt build` to score the customers with it")
+    rfm_cli.progress(f"wrote {args.seed_file}; run `dbt build` to score the customers with it")
     if args.json:
         print(json.dumps(row, indent=2))
     return 0

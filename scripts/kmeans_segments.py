@@ -23,7 +23,6 @@ import argparse
 import csv
 import json
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,6 @@ FEATURES = ("recency_days", "frequency", "monetary", "basket")  # basket: averag
 SKEW_THRESHOLD = 1.0
 # Silhouette is quadratic in the number of points: score a fixed-size random sample on large data.
 SILHOUETTE_SAMPLE = 10_000
-START = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -71,10 +69,6 @@ class Trial:
     inertia: float
     silhouette: float
     labels: np.ndarray
-
-
-def progress(message: str) -> None:
-    print(f"[{time.monotonic() - START:5.1f}s] {message}", file=sys.stderr)
 
 
 def load(target: dict[str, Any]) -> Customers:
@@ -183,9 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     n = len(customers.ids)
     if n <= args.k_max:
         raise UserError(f"{n} scored customers: too few for k up to {args.k_max}")
-    progress(f"loaded {n:,} scored customers of target {target['target_name']}")
+    rfm_cli.progress(f"loaded {n:,} scored customers of target {target['target_name']}")
     matrix, logged = prepare(customers.values)
-    progress(f"log-transformed (skewness > {SKEW_THRESHOLD}): {', '.join(logged) or 'none'}; all standardised")
+    rfm_cli.progress(f"log-transformed (skewness > {SKEW_THRESHOLD}): {', '.join(logged) or 'none'}; all standardised")
 
     trials = []
     # One thread: on customer-sized data it is fastest, and OpenMP workers spin-waiting on a busy 2-core
@@ -193,13 +187,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with threadpool_limits(limits=1):
         for k in range(args.k_min, args.k_max + 1):
             trials.append(fit(matrix, k, args.seed))
-            progress(f"k = {k}: inertia {trials[-1].inertia:,.1f}, silhouette {trials[-1].silhouette:.4f}")
+            rfm_cli.progress(f"k = {k}: inertia {trials[-1].inertia:,.1f}, silhouette {trials[-1].silhouette:.4f}")
     elbow_k = elbow(trials)
     best = args.k or max(trials, key=lambda t: t.silhouette).k
     chosen = next(t for t in trials if t.k == best)
     labels = relabel_by_monetary(chosen.labels, customers.values[:, FEATURES.index("monetary")])
     ari = float(adjusted_rand_score(customers.segments, labels))
-    progress(f"elbow at k = {elbow_k}; kept k = {best} ({'--k' if args.k else 'best silhouette'}); ARI {ari:.4f}")
+    rfm_cli.progress(f"elbow at k = {elbow_k}; kept k = {best} ({'--k' if args.k else 'best silhouette'}); ARI {ari:.4f}")
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

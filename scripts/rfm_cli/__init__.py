@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_START = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """A step of long work on stderr, with the seconds since the script started."""
+    print(f"[{time.monotonic() - _START:5.1f}s] {message}", file=sys.stderr)
 
 
 class UserError(Exception):
