@@ -90,8 +90,6 @@ horizon_ends as (
     -- the end of each horizon month, t in the time unit
     select
         dropout_odds.customer_id,
-        dropout_odds.r,
-        dropout_odds.x,
         dropout_odds.alpha + dropout_odds.age as alpha_age,
         dropout_odds.r + dropout_odds.x as series_a,
         dropout_odds.b + dropout_odds.x as series_b,
