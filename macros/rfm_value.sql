@@ -15,12 +15,13 @@
 
 {% macro rfm_clv_horizon_months() %}
     {#- Months ahead that expected purchases and predicted CLV cover (var rfm_clv_horizon_months); at most
-        36, where the 2F1 series of rfm_clv_series_terms() terms is known to converge (docs/retention.md). -#}
+        36; the test clv_series_converged checks that the series converged there (docs/retention.md). -#}
     {{ return(rfm_int_var('rfm_clv_horizon_months', 1, 36)) }}
 {% endmacro %}
 
 {% macro rfm_clv_series_terms() %}
-    {#- Terms of the Gauss hypergeometric series summed per customer and horizon month. -#}
+    {#- Most terms of the Gauss hypergeometric series summed per (x, T) and horizon month (fewer where a bound
+        says they suffice). -#}
     {{ return(300) }}
 {% endmacro %}
 

@@ -44,8 +44,9 @@ per_segment as (
         sum(customers.f_score) as sum_f_score,
         sum(customers.m_score) as sum_m_score,
         sum({{ rfm_tenure_months('customers.first_order_date', 'customers.as_of_date') }}) as sum_tenure_months,
-        avg(predicted.probability_alive) as avg_probability_alive,
-        sum(predicted.predicted_clv) as predicted_clv
+        -- doubles summed as exact decimals: the same total in whatever order the engine adds
+        avg(cast(predicted.probability_alive as decimal(18, 12))) as avg_probability_alive,
+        sum(cast(predicted.predicted_clv as decimal(38, 10))) as predicted_clv
 
     from customers
     left join predicted
