@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -85,8 +86,9 @@ class Workspace(rfm_cli.workspace.Workspace):
     # the dbt project it builds: a copy (copy_project) for tests that edit seeds
     project: Path = PROJECT_DIR
 
-    def _run(self, cmd: Sequence[str], expect_ok: bool, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=env or self.env, capture_output=True, text=True)
+    def _run(self, cmd: Sequence[str], expect_ok: bool, env: dict[str, str] | None = None,
+             cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(cmd, cwd=cwd, env=env or self.env, capture_output=True, text=True)
         if expect_ok and proc.returncode != 0:
             pytest.fail(
                 f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-6000:]}"
@@ -115,11 +117,27 @@ class Workspace(rfm_cli.workspace.Workspace):
         Unit tests do not read the data: scripts/test.sh runs them all in its demo build, and a test's build
         leaves them out unless it asks (or names resource types itself, which overrides this default)."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
-        return self._run(
+        env = self.env if unit_tests else {**self.env, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+        if "RFM_TARGET" not in env:
+            # DuckDB: the database and its temp dir named relative to the workspace's folder, which dbt runs in,
+            # so that the profile dbt hashes is every workspace's; the publish plugin found on PYTHONPATH
+            # (the profile's module_paths is relative to the project root)
+            env = {**env, "RFM_DUCKDB_PATH": DB_FILE, "RFM_DUCKDB_TEMP_DIR": "duckdb_tmp",
+                   "PYTHONPATH": str(PROJECT_DIR / "scripts")}
+        saved_parse = self.root / "target" / PARTIAL_PARSE_FILE
+        shared_parse = _shared_parse(self.project, env.get("RFM_TARGET", ""), all_vars)
+        if shared_parse and shared_parse.exists():
+            shutil.copyfile(shared_parse, saved_parse)
+        proc = self._run(
             [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
-            expect_ok, env=self.env if unit_tests else {**self.env, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"},
+            expect_ok, env=env, cwd=self.root,
         )
+        if shared_parse and not shared_parse.exists() and saved_parse.exists():
+            partial = shared_parse.with_name(f"{shared_parse.name}.{os.getpid()}")
+            shutil.copyfile(saved_parse, partial)
+            partial.replace(shared_parse)  # whole or absent for the other workers
+        return proc
 
     @property
     def published_path(self) -> Path:
@@ -144,6 +162,21 @@ class Workspace(rfm_cli.workspace.Workspace):
         if self.published_path.exists():
             shutil.copyfile(self.published_path, ws.published_path)
         return ws
+
+
+# dbt's saved parse (target/partial_parse.msgpack): a dbt run that finds one made with the same project, profile
+# connection and vars only parses what changed, seconds less per run. Workspaces share one per (project, target,
+# vars) through a folder of the test run (set by the session fixture shared_parse_folder); dbt checks what it
+# reads, so a stale one costs no more than the full parse it replaces.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+SHARED_PARSE_FOLDER: Path | None = None
+
+
+def _shared_parse(project: Path, target: str, dbt_vars: dict) -> Path | None:
+    if SHARED_PARSE_FOLDER is None:
+        return None
+    key = hashlib.sha256(json.dumps([str(project), target, dbt_vars], sort_keys=True).encode()).hexdigest()[:16]
+    return SHARED_PARSE_FOLDER / f"{key}.msgpack"
 
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/generic", "tests/singular",
@@ -313,6 +346,13 @@ def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterato
         shared.mkdir()
         yield shared, True
         done.touch()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_parse_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    global SHARED_PARSE_FOLDER
+    with once_per_run(tmp_path_factory, "parse") as (folder, _fill):
+        SHARED_PARSE_FOLDER = folder
 
 
 @pytest.fixture(scope="session")
