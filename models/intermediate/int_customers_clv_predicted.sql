@@ -298,29 +298,16 @@ series_bounds as (
 
 ),
 
-point_purchases as (
+alive_purchases as (
 
     -- purchases expected by the month's end from a customer alive at T: (a + b + x - 1) / (a - 1) (1 - the
-    -- factor times 2F1); and discounted to as_of_date at the yearly rate, those of the month itself
+    -- factor times 2F1)
     select
         series.repeat_purchase_days,
         series.tenure_days,
         series.horizon_month,
         series_bounds.series_tail_bound,
-        (series_shapes.series_c / series_shapes.series_b) * (1 - series.scaled_series) as alive_purchases,
-        cast(
-            (
-                (series_shapes.series_c / series_shapes.series_b) * (1 - series.scaled_series)
-                - coalesce(
-                    lag((series_shapes.series_c / series_shapes.series_b) * (1 - series.scaled_series)) over (
-                        partition by series.repeat_purchase_days, series.tenure_days order by series.horizon_month
-                    ),
-                    0
-                )
-            ) / power(
-                1 + {{ rfm_share_var('rfm_clv_discount_rate') }}, cast(series.horizon_month as {{ double }}) / 12
-            ) as {{ exact_term }}
-        ) as discounted_alive_purchases
+        (series_shapes.series_c / series_shapes.series_b) * (1 - series.scaled_series) as alive_purchases
 
     from series
     inner join series_bounds
@@ -330,6 +317,32 @@ point_purchases as (
             and series.horizon_month = series_bounds.horizon_month
     inner join series_shapes
         on series.repeat_purchase_days = series_shapes.repeat_purchase_days
+
+),
+
+point_purchases as (
+
+    -- those of the month itself, discounted to as_of_date at the yearly rate
+    select
+        repeat_purchase_days,
+        tenure_days,
+        horizon_month,
+        series_tail_bound,
+        alive_purchases,
+        cast(
+            (
+                alive_purchases - coalesce(
+                    lag(alive_purchases) over (
+                        partition by repeat_purchase_days, tenure_days order by horizon_month
+                    ),
+                    0
+                )
+            ) / power(
+                1 + {{ rfm_share_var('rfm_clv_discount_rate') }}, cast(horizon_month as {{ double }}) / 12
+            ) as {{ exact_term }}
+        ) as discounted_alive_purchases
+
+    from alive_purchases
 
 ),
 
