@@ -61,7 +61,8 @@ if [ "$engine" != duckdb ]; then
     # test_cross_engine.py's clean dataset is this same `dbt build` of the demo with the example profile:
     # building it here first too would cost a third engine build for nothing.
     # Two processes, a test file each at a time (--dist loadfile): test_cross_engine.py's builds are shared
-    # by its tests, and dbt's waits on the engine overlap with the other file's work.
+    # by its tests, and dbt's waits on the engine overlap with the other file's work. (Not loadgroup: with
+    # pytest 9, pytest-xdist 3.8 ignores xdist_group marks and schedules test by test.)
     echo "==> pytest: dbt build of the demo data (clean, dirty, appended) and the raw tables and marts on $engine and on DuckDB" >&2
     RFM_TEST_ENGINES="duckdb,$engine" python -m pytest tests/python/test_cross_engine.py \
         tests/python/test_incremental_stateful.py::test_fixed_sequence_on_other_engine tests/python/test_load_raw_engines.py \

@@ -111,13 +111,16 @@ class Workspace(rfm_cli.workspace.Workspace):
         )
 
     def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True,
-            unit_tests: bool = False) -> subprocess.CompletedProcess[str]:
+            unit_tests: bool = False, write_json: bool = False) -> subprocess.CompletedProcess[str]:
         """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it.
 
         Unit tests do not read the data: scripts/test.sh runs them all in its demo build, and a test's build
-        leaves them out unless it asks (or names resource types itself, which overrides this default)."""
+        leaves them out unless it asks (or names resource types itself, which overrides this default). Nor
+        does dbt write target/*.json (about a second a build) unless the test reads it (`write_json`)."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
-        env = self.env if unit_tests else {**self.env, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+        env = {**self.env, "DBT_WRITE_JSON": str(write_json).lower()}
+        if not unit_tests:
+            env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         if "RFM_TARGET" not in env:
             # DuckDB: the database and its temp dir named relative to the workspace's folder, which dbt runs in,
             # so that the profile dbt hashes is every workspace's; the publish plugin found on PYTHONPATH
@@ -246,8 +249,8 @@ ENGINE_SKIPS: dict[tuple[str, str], str] = {
     ("tests/python/test_cross_engine.py::test_marts_identical_to_duckdb[spark-dirty_appended]",
      "covered on Spark by two comparisons"):
         "Spark's incremental path (int_customer_period_facts' insert_overwrite; the order models are tables "
-        "there) is compared with its full rebuild by the fixed sequence, and its full build with DuckDB's by "
-        "the dirty comparison: two more Spark builds here would cost ~3 min of CI for no new SQL path",
+        "there) is compared with DuckDB's full rebuilds by the fixed sequence, and its full build with DuckDB's "
+        "by the dirty comparison: two more Spark builds here would cost ~3 min of CI for no new SQL path",
     ("tests/python/test_cross_engine.py::test_marts_identical_to_duckdb[spark-cluster-dirty_appended]",
      "covered on Spark by two comparisons"):
         "as on the Spark session: the cluster runs the same fixed sequence and dirty comparison",
@@ -384,7 +387,7 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_data: DemoData) ->
         elif fill:
             ws = Workspace(root)
             ws.load(demo_data.orders, demo_data.customers)
-            ws.dbt("build")
+            ws.dbt("build", write_json=True)  # as scripts/test.sh's: tests read its manifest and run results
         copy = tmp_path_factory.mktemp("demo_build")
         shutil.copytree(root, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("duckdb_tmp", "logs"))
     return Workspace(copy)

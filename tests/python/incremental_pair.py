@@ -1,27 +1,24 @@
 """One raw data set built two ways: incrementally in one warehouse (daily appends, never --full-refresh) and
 from scratch in another (`dbt build --full-refresh` of the same raw data). Every mart must agree row for row.
 
-Used by the stateful test (test_incremental_stateful.py), its regression tests and the fixed sequence run on
-PostgreSQL; the workspaces may be on any engine (tests/python/engines.py).
+Used by the stateful test (test_incremental_stateful.py) and its regression tests, both warehouses on DuckDB,
+and by the fixed sequence run on the other engines, whose incremental builds are compared with DuckDB's full
+rebuilds (tests/python/engines.py): the same comparison test_cross_engine.py makes of their full builds.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conftest import TODAY, Workspace
-from engines import as_text
+from engines import MARTS, engine_name, mart_differences
 from oracle import Row
 
-MARTS = ("customer_rfm", "rfm_segment_summary", "rfm_segment_history", "rfm_segment_migration", "rfm_segment_trend",
-         "rfm_segment_entries", "campaign_flow_audience", "campaign_flow_entrants", "campaign_flow_results",
-         "customer_lifecycle", "customer_segments", "audience_members", "data_quality_rejects", "data_quality_summary",
-         "customer_clv", "rfm_segment_retention", "rfm_cohort_retention")
 # Data tests are left out: this compares the two builds' results, and tiny data sets trip the tests that
 # want a populated mart (every lifecycle segment non-empty).
 BUILD = ("build", "--exclude-resource-type", "unit_test", "snapshot", "test")
@@ -38,11 +35,6 @@ def both(first: Callable[[], object], second: Callable[[], object]) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         for future in [pool.submit(first), pool.submit(second)]:
             future.result()
-
-
-def mart_rows(ws: Any, mart: str) -> list[tuple[str, ...]]:
-    """The mart's rows, every value as its repr (same type and same digits), sorted."""
-    return sorted(tuple(sorted(row.items())) for row in as_text(ws.read_table("main", mart)))
 
 
 def edit_segment_map(project: Path, cell: tuple[int, int, int], segment_code: str) -> None:
@@ -82,14 +74,16 @@ class IncrementalPair:
         both(lambda: self.incremental.dbt(*INCREMENTAL_BUILD, vars=self.vars),
              lambda: self.full.dbt(*BUILD, "--full-refresh", vars=self.vars))
 
-    def differences(self, marts: Sequence[str] = MARTS) -> list[str]:
+    def differences(self) -> list[str]:
+        """Every mart's rows, each value as its repr; on one engine with no tolerance and no key (a multiset),
+        across engines as test_cross_engine.py compares them."""
+        engines = engine_name(self.full), engine_name(self.incremental)
+        names = (f"the full refresh ({engines[0]})", f"the incremental build ({engines[1]})")
         problems = []
-        for mart in marts:
-            incremental, full = mart_rows(self.incremental, mart), mart_rows(self.full, mart)
-            if incremental != full:
-                only_incremental = [r for r in incremental if r not in full][:3]
-                only_full = [r for r in full if r not in incremental][:3]
-                problems.append(f"{mart}: incremental only {only_incremental}, full refresh only {only_full}")
+        for mart, key in MARTS.items():
+            problems += mart_differences(mart, key if engines[0] != engines[1] else None,
+                                         self.full.read_table("main", mart), self.incremental.read_table("main", mart),
+                                         names)
         return problems
 
     def step(self, *, replace: bool = False, load: bool = True) -> None:

@@ -1,7 +1,7 @@
 """One project, three engines: the demo, clean and dirty, built on DuckDB and on every other engine that is
-up gives the same marts, value for value; so does the dirty demo with a day appended and built
-incrementally (PostgreSQL; Spark's incremental builds are compared with its own full rebuilds by
-test_incremental_stateful.py), so do the platform-shaped rows of
+up gives the same marts (every one of engines.MARTS), value for value; so does the dirty demo with a day
+appended and built incrementally (PostgreSQL; Spark's incremental builds are compared with DuckDB's full
+rebuilds by test_incremental_stateful.py), so do the platform-shaped rows of
 test_time_zones.py (offsets, DST, refunded amounts) reported in New York, and so does the demo with the
 planted campaign uplift of test_campaigns.py, whose interval holds it on every engine. The scripts that
 read the marts (the report, the audience and flow exports and k-means, through scripts/rfm_cli/marts.py)
@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR, DemoData, copy_project, generate_demo
-from engines import OTHER_ENGINES, EngineWorkspace, Rows, as_text, engine_workspace, needs_other_engine
+from engines import MARTS, OTHER_ENGINES, EngineWorkspace, engine_workspace, mart_differences, needs_other_engine
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
 from test_campaigns import COHORT, FLOW, PLANTED_UPLIFT, planted_demo
 from test_campaigns import VARS as PLANTED_VARS
@@ -35,29 +33,6 @@ from test_time_zones import CUSTOMERS as PLATFORM_CUSTOMERS
 from test_time_zones import ORDERS as PLATFORM_ORDERS
 from test_time_zones import ZONED_VARS
 
-# mart -> its key (None: no key, compared as a multiset of rows)
-MARTS = {
-    "customer_rfm": "customer_id",
-    "rfm_segment_summary": "segment_code",
-    "data_quality_summary": "source",
-    "data_quality_rejects": None,
-    "customer_clv": "customer_id",
-    "rfm_segment_retention": None,
-    "rfm_cohort_retention": None,
-    # the holdout draw (md5 of flow and customer) and the uplift interval (double precision) on every engine
-    "campaign_flow_entrants": None,
-    "campaign_flow_results": None,
-}
-# mart -> column -> one unit of its last decimal: roundings of the CLV scoring's doubles (ln, exp, power, the
-# 2F1 series), whose last bits differ between engines' maths libraries, so a value a hair from a rounding
-# boundary may round either way (seen once in 1599 customers on PostgreSQL). test_clv_predictions_match_scipy
-# checks the unrounded values to 1e-6.
-ROUNDED_DOUBLES: dict[str, dict[str, Decimal]] = {
-    "customer_clv": {"probability_alive": Decimal("1e-8"), "expected_purchases": Decimal("1e-8"),
-                     "expected_order_value": Decimal("0.01"), "predicted_clv": Decimal("0.01")},
-    "rfm_segment_summary": {"avg_probability_alive": Decimal("0.0001"), "predicted_clv": Decimal("0.01"),
-                            "avg_predicted_clv": Decimal("0.01")},
-}
 # dataset -> (generate_demo_data.py arguments, dbt vars besides rfm_today, which Workspace.dbt pins)
 DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "clean": ((), {}),
@@ -71,7 +46,6 @@ DATASETS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 }
 
 pytestmark = needs_other_engine
-
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], EngineWorkspace]]:
@@ -123,50 +97,17 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, s
         yield get
 
 
-def mart_differences(mart: str, key: str | None, engine: str, duck_rows: Rows, engine_rows: Rows) -> list[str]:
-    expected, actual = as_text(duck_rows), as_text(engine_rows)
-    if expected and actual and list(expected[0]) != list(actual[0]):
-        return [f"{mart}: columns differ\n  duckdb: {list(expected[0])}\n  {engine}: {list(actual[0])}"]
-    if key is None:
-        only_duck = Counter(tuple(row.items()) for row in expected)
-        only_engine = Counter(tuple(row.items()) for row in actual)
-        only_duck, only_engine = only_duck - only_engine, only_engine - only_duck
-        if not only_duck and not only_engine:
-            return []
-        sample = f"e.g.\n  duckdb: {sorted(only_duck)[:1]}\n  {engine}: {sorted(only_engine)[:1]}"
-        return [f"{mart}: {only_duck.total()} rows only on duckdb, {only_engine.total()} only on {engine}, {sample}"]
-    assert expected, f"{mart} is empty on duckdb: the comparison would be vacuous"
-    duck_by_key, engine_by_key = {row[key]: row for row in expected}, {row[key]: row for row in actual}
-    # a rounded double one unit off (same type) counts as DuckDB's value
-    raw_duck, raw_engine = {repr(row[key]): row for row in duck_rows}, {repr(row[key]): row for row in engine_rows}
-    for k in duck_by_key.keys() & engine_by_key.keys():
-        for column, unit in ROUNDED_DOUBLES.get(mart, {}).items():
-            duck_value, engine_value = raw_duck[k][column], raw_engine[k][column]
-            if (type(duck_value) is type(engine_value) and duck_value is not None
-                    and abs(duck_value - engine_value) <= unit):
-                engine_by_key[k][column] = duck_by_key[k][column]
-    problems = [f"{mart}: {key} {k} only on duckdb" for k in sorted(duck_by_key.keys() - engine_by_key.keys())[:5]]
-    problems += [f"{mart}: {key} {k} only on {engine}" for k in sorted(engine_by_key.keys() - duck_by_key.keys())[:5]]
-    differing = [k for k in sorted(duck_by_key.keys() & engine_by_key.keys()) if duck_by_key[k] != engine_by_key[k]]
-    for k in differing[:5]:
-        fields = [f"    {column}: duckdb={value} {engine}={engine_by_key[k][column]}"
-                  for column, value in duck_by_key[k].items() if value != engine_by_key[k][column]]
-        problems.append(f"{mart}, {key} {k}:\n" + "\n".join(fields))
-    if differing:
-        problems.append(f"{mart}: {len(differing)} of {len(expected)} rows differ")
-    return problems
-
-
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
 def test_marts_identical_to_duckdb(engine: str, dataset: str, build: Callable[[str, str], EngineWorkspace]) -> None:
     if dataset == "dirty_appended" and engine.startswith("spark"):
-        pytest.skip("covered on Spark by two comparisons: its incremental builds with its full rebuilds "
+        pytest.skip("covered on Spark by two comparisons: its incremental builds with DuckDB's full rebuilds "
                     "(test_fixed_sequence_on_other_engine) and its dirty build with DuckDB's")
     duck, other = build("duckdb", dataset), build(engine, dataset)
     problems: list[str] = []
     for mart, key in MARTS.items():
-        problems += mart_differences(mart, key, engine, duck.read_table("main", mart), other.read_table("main", mart))
+        problems += mart_differences(mart, key, duck.read_table("main", mart), other.read_table("main", mart),
+                                     ("duckdb", engine))
     assert not problems, "\n".join(problems)
 
 

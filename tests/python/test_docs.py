@@ -15,7 +15,7 @@ DOCUMENTED = ("model", "seed", "snapshot")
 
 def test_docs_generate_and_everything_is_described(demo_build: Workspace, tmp_path: Path) -> None:
     ws = demo_build.clone(tmp_path / "ws")
-    ws.dbt("docs", "generate")
+    ws.dbt("docs", "generate", write_json=True)
     target = ws.root / "target"
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ with
 
 days as (
 
-    {{ dbt.date_spine(
+    {{ rfm_date_spine(
         datepart='day',
         start_date="cast('2000-01-01' as date)",
         end_date="cast('2050-01-01' as date)",
