@@ -13,9 +13,10 @@ customer), in one run:
 and, with --daily, the incremental daily path: the largest size plus 1 % new orders (a new day, with
 refunds of old orders and late-arriving rows), `dbt build` (incremental) against `dbt build --full-refresh`.
 
-With --spark-cluster, each size is also loaded (scripts/load_raw.py over Thrift) and built on the Spark
-cluster of the `spark_cluster` target (RFM_SPARK_THRIFT_HOST and _PORT; docs/engines.md), in databases of
-its own dropped afterwards, and its customer_rfm compared with DuckDB's customer by customer. Informational:
+With --spark-cluster, each size is also loaded (scripts/load_raw.py over Thrift, as Parquet files in the
+--work folder, which the cluster must read at the same path) and built on the Spark cluster of the
+`spark_cluster` target (RFM_SPARK_THRIFT_HOST and _PORT; docs/engines.md), in databases of its own dropped
+afterwards, and its customer_rfm compared with DuckDB's customer by customer. Informational:
 `bash scripts/engines/spark-cluster.sh` starts a two-worker cluster on this machine for the command it runs.
 
 Each step runs as a subprocess whose wall time and peak RSS (the whole process tree, polled with psutil)
@@ -376,8 +377,9 @@ def bench_cluster(orders: int, orders_path: Path, customers_path: Path, work: Pa
     from DuckDB's (scores, segment, recency, frequency, monetary: compared as text, digit for digit)."""
     ws = ClusterWorkspace(work / f"rfm_bench_{orders}")
     try:
-        loading = run_measured("load_raw.py over Thrift", orders, load_command(ws, orders_path, customers_path),
-                               ws.env, ws.root / "cluster_load.log")
+        # SQL literals over Thrift take minutes per million orders: the cluster on this machine reads files
+        loading = run_measured("load_raw.py over Thrift", orders, load_command(
+            ws, orders_path, customers_path, "--spark-shared-dir", str(work)), ws.env, ws.root / "cluster_load.log")
         ws.check(ws.dbt("parse"))
         build = run_measured("dbt build on Spark cluster", orders, ws.build(), ws.env, ws.root / "cluster_build.log")
         columns = "customer_id, r_score, f_score, m_score, segment_code, recency_days, frequency, monetary"
@@ -591,7 +593,8 @@ def write_report(results: list[SizeResult], fixed: Measure, daily: dict[str, obj
     if clustered:
         lines += [
             "Spark cluster (informational: `--spark-cluster`, the `spark_cluster` target through its Thrift server;",
-            "docs/engines.md). Its customer_rfm is compared with DuckDB's customer by customer.",
+            "docs/engines.md; loaded with `load_raw.py --spark-shared-dir`, the cluster reading Parquet files from",
+            "--work). Its customer_rfm is compared with DuckDB's customer by customer.",
             "",
             "| orders | load_raw.py over Thrift s | dbt build (no tests) s | dbt build on DuckDB s | differing customers |",
             "|---:|---:|---:|---:|---|",

@@ -16,6 +16,9 @@ the var of the same name, so the same file serves dbt on tables already in the w
 Every orders row gets the load_id of its load (bigint, larger than any before it in the table). With
 --append, the orders file holds new rows only (a day's delta): they are added to <schema>.orders under a
 new load_id instead of replacing it, so that the daily dbt build validates only them (docs/incremental.md).
+
+A Spark cluster reached through its Thrift server gets the rows as SQL literals, or, with --spark-shared-dir,
+as Parquet files in a folder it reads at the same path (docs/engines.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import gzip
 import importlib
 import io
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -224,9 +228,11 @@ class Loader:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, delimiter: str | None,
         tables: tuple[TableSpec, ...] = (ORDERS, CUSTOMERS), append: bool = False,
-        column_map: ColumnMap | None = None,
+        column_map: ColumnMap | None = None, spark_shared_dir: Path | None = None,
     ) -> None:
         self.con = con
+        # a folder the Spark cluster reads at the same path: rows go over Thrift as Parquet files, not literals
+        self.spark_shared_dir = spark_shared_dir
         self.column_map = column_map or {}  # the files' names of contract columns, where they differ
         self.delimiter = delimiter
         self.tables = tables  # the raw tables written together
@@ -553,7 +559,8 @@ class Loader:
 
     def _replace_raw_spark_thrift(self, target: dict[str, Any], schema: str) -> None:
         """The session route's steps in SQL: a cluster does not share this machine's files, so the staged rows
-        travel as escaped literals, a batch per INSERT, into Parquet tables written aside."""
+        travel as escaped literals, a batch per INSERT, into Parquet tables written aside; or, with a folder
+        both see (spark_shared_dir), as a Parquet file each table that one INSERT reads."""
         import_engine_module("pyhive.hive", target)
         from pyhive.exc import Error as HiveError
         from thrift.Thrift import TException
@@ -563,6 +570,7 @@ class Loader:
             con = connect_spark_thrift(target, "default")
         except errors as exc:
             raise UserError(f"cannot connect to {target['location']}: {first_line(exc)}") from None
+        shared = None if self.spark_shared_dir is None else tempfile.mkdtemp(prefix="rfm-load-", dir=self.spark_shared_dir)
         try:
             with contextlib.closing(con.cursor()) as cur:
                 # Spark replaces ${name} in SQL text by a setting's value: a customer's text must stay as typed.
@@ -587,16 +595,23 @@ class Loader:
                     cur.execute(f"DROP TABLE IF EXISTS {loading}")
                     cur.execute(f"CREATE TABLE {loading} ({', '.join(f'{spark_ident(c)} {t}' for c, t in written)})"
                                 " USING parquet")
+                    names = ", ".join(spark_ident(c) for c, _ in written)
                     if self.appends(spec):
-                        cur.execute(f"INSERT INTO {loading} SELECT {', '.join(spark_ident(c) for c, _ in written)}"
-                                    f" FROM {orders}")
-                    for values in self._spark_values(spec):
-                        cur.execute(f"INSERT INTO {loading} VALUES {values}")
+                        cur.execute(f"INSERT INTO {loading} SELECT {names} FROM {orders}")
+                    if shared is None:
+                        for values in self._spark_values(spec):
+                            cur.execute(f"INSERT INTO {loading} VALUES {values}")
+                    else:
+                        file = Path(shared) / f"{spec.name}.parquet"
+                        self.con.execute(f"COPY ({self.staged(spec)}) TO ? (FORMAT parquet)", [str(file)])
+                        cur.execute(f"INSERT INTO {loading} SELECT {names} FROM parquet.`{file}`")
                 self._swap_in(cur.execute, schema)
         except errors as exc:
             raise UserError(f"cannot write the raw tables in {target['location']}: {first_line(exc)}") from None
         finally:
             con.close()
+            if shared is not None:
+                shutil.rmtree(shared, ignore_errors=True)
 
 
 REPLACERS: dict[str, Callable[[Loader, dict[str, Any], str], None]] = {
@@ -611,6 +626,14 @@ def schema_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
         raise argparse.ArgumentTypeError(f"must be a schema name (letters, digits and _, at most 63), got {value!r}")
     return value
+
+
+def shared_dir(value: str) -> Path:
+    """An existing folder whose path Spark SQL can quote (parquet.`path`)."""
+    path = Path(value).resolve()
+    if not path.is_dir() or "`" in str(path):
+        raise argparse.ArgumentTypeError(f"must be an existing folder without a backtick in its path, got {value!r}")
+    return path
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -637,12 +660,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     rfm_cli.add_target_options(parser)
     parser.add_argument("--schema", default="raw", type=schema_name, help="schema of the raw tables (default: raw)")
     parser.add_argument("--delimiter", type=parse_delimiter, help="CSV delimiter (default: sniffed); '\\t' for tab")
+    parser.add_argument(
+        "--spark-shared-dir", type=shared_dir, metavar="DIR",
+        help="Spark through Thrift: a folder this machine writes and the cluster reads at the same path, as the same"
+        " user (a cluster on this machine, a shared mount); the rows go as Parquet files instead of SQL literals",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     target = resolve_target(args.profiles_dir, args.target)
+    if args.spark_shared_dir is not None and (target["type"], target.get("method")) != ("spark", "thrift"):
+        raise UserError(f"--spark-shared-dir is for a Spark target with `method: thrift`; target"
+                        f" '{target['target_name']}' is {target['type']}")
     settings = {k: str(v) for k, v in target.get("settings", {}).items()}
     try:
         con = duckdb.connect(":memory:", config=settings)
@@ -654,7 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             files += ((EMAIL_EVENTS, args.email_events),)
         specs = tuple(spec for spec, _ in files)
         column_map = read_column_map(args.column_map) if args.column_map else None
-        loader = Loader(con, args.delimiter, specs, args.append, column_map)
+        loader = Loader(con, args.delimiter, specs, args.append, column_map, args.spark_shared_dir)
         for spec, path in files:
             loader.precheck(spec, path)
         counts = {spec.name: loader.stage(spec, path) for spec, path in files}

@@ -244,6 +244,8 @@ ENGINE_SKIPS: dict[tuple[str, str], str] = {
         "the DuckDB run; `scripts/test.sh postgres|spark|spark-cluster` runs these with the engine up",
     ("tests/python/test_load_raw_engines.py::test_spark_cluster_unreachable_is_one_line", "Spark cluster is not up"):
         "the cluster's connection error: `scripts/test.sh spark-cluster` runs it",
+    ("tests/python/test_load_raw_engines.py::test_spark_cluster_reads_a_shared_folder", "Spark cluster is not up"):
+        "the Thrift loader's shared-folder route: `scripts/test.sh spark-cluster` runs it",
     ("tests/python/test_load_raw_engines.py::test_postgres_failed_load_changes_nothing", "PostgreSQL is not up"):
         "PostgreSQL only: the Spark loader writes through a session that has no transaction to roll back",
     ("tests/python/test_cross_engine.py::test_marts_identical_to_duckdb[spark-dirty_appended]",

@@ -186,6 +186,8 @@ def test_paths_with_quotes_load(env: Env) -> None:
         ("ragged_row", ("orders file", "line 3", "expected 4 columns, found 5")),
         ("unknown_target", ("unknown target 'nope'",)),
         ("no_profiles", ("profiles.yml not found",)),
+        ("shared_dir_not_thrift", ("--spark-shared-dir is for a Spark target with `method: thrift`", "is duckdb")),
+        ("shared_dir_missing", ("--spark-shared-dir", "must be an existing folder")),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragments: tuple[str, ...]) -> None:
@@ -201,6 +203,10 @@ def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragmen
         orders = env.write("r.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,1\nO2,C1,2024-01-02,1,oops\n")
     elif case == "unknown_target":
         extra = ["--target", "nope"]
+    elif case == "shared_dir_not_thrift":
+        extra = ["--spark-shared-dir", str(env.tmp)]
+    elif case == "shared_dir_missing":
+        extra = ["--spark-shared-dir", str(env.tmp / "absent")]
     else:
         extra = ["--profiles-dir", str(env.tmp)]
     assert_user_error(env.load(orders, customers, *extra), *fragments)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR
-from engines import (OTHER_ENGINES, PostgresWorkspace, SparkClusterWorkspace, as_text, engine_workspace,
-                     needs_other_engine)
+from engines import (OTHER_ENGINES, EngineWorkspace, PostgresWorkspace, SparkClusterWorkspace, as_text,
+                     engine_workspace, needs_other_engine)
 
 pytestmark = needs_other_engine
 
@@ -40,21 +40,36 @@ def write_inputs(root: Path) -> tuple[Path, Path]:
     return orders, customers
 
 
+def loaded_text(ws: EngineWorkspace, orders: Path, customers: Path, *extra: str) -> list[list[dict[str, str]]]:
+    """Load, then append the same files: the raw tables' rows as text, load ids apart."""
+    ws.load(orders, customers, *extra)
+    ws.load(orders, customers, "--append", *extra)
+    # load ids are times: they differ between engines, and each append has a later one
+    raw_orders = ws.read_table("raw", "orders")
+    loads = sorted({row.pop("load_id") for row in raw_orders})
+    assert len(loads) == 2 and loads[0] > 10**15, loads
+    return [sorted(as_text(raw_orders), key=repr), sorted(as_text(ws.read_table("raw", "customers")), key=repr)]
+
+
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
 def test_raw_tables_hold_the_same_text_as_on_duckdb(engine: str, tmp_path: Path) -> None:
     orders, customers = write_inputs(tmp_path / "input")
-    tables: dict[str, list[list[dict[str, str]]]] = {}
-    for name in ("duckdb", engine):
-        with engine_workspace(name, tmp_path / name) as ws:
-            ws.load(orders, customers)
-            ws.load(orders, customers, "--append")
-            # load ids are times: they differ between engines, and each append has a later one
-            raw_orders = ws.read_table("raw", "orders")
-            loads = sorted({row.pop("load_id") for row in raw_orders})
-            assert len(loads) == 2 and loads[0] > 10**15, loads
-            tables[name] = [sorted(as_text(raw_orders), key=repr),
-                            sorted(as_text(ws.read_table("raw", "customers")), key=repr)]
-    assert tables[engine] == tables["duckdb"]
+    with engine_workspace("duckdb", tmp_path / "duckdb") as duck, engine_workspace(engine, tmp_path / engine) as other:
+        assert loaded_text(other, orders, customers) == loaded_text(duck, orders, customers)
+
+
+@pytest.mark.skipif("spark-cluster" not in OTHER_ENGINES, reason="the Spark cluster is not up")
+def test_spark_cluster_reads_a_shared_folder(tmp_path: Path) -> None:
+    """--spark-shared-dir (this machine's cluster reads the client's Parquet files): the same tables as the
+    literals' route gives, append included, and nothing left in the folder."""
+    orders, customers = write_inputs(tmp_path / "input")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with engine_workspace("duckdb", tmp_path / "duckdb") as duck, \
+            engine_workspace("spark-cluster", tmp_path / "cluster") as cluster:
+        assert loaded_text(cluster, orders, customers, "--spark-shared-dir", str(shared)) == \
+            loaded_text(duck, orders, customers)
+    assert not list(shared.iterdir())
 
 
 @pytest.mark.skipif("postgres" not in OTHER_ENGINES, reason="PostgreSQL is not up")
