@@ -25,9 +25,10 @@ to docs/benchmarks.md (table, machine, date, command, targets) and docs/benchmar
 
 Needs requirements.txt + requirements-benchmark.txt. Example (quick run):
     python scripts/benchmark.py --sizes 100000,300000 --work /tmp/rfm_bench
-and with a Spark cluster column (requirements-spark.txt too):
-    PATH=$PWD/.venv/bin:$PATH bash scripts/engines/spark-cluster.sh \
-        python scripts/benchmark.py --sizes 1000000,10000000 --spark-cluster
+and with a Spark cluster column (requirements-spark.txt too; at 1M orders the Thrift server, which builds
+the tables Spark broadcasts, needs more than its default 1g):
+    PATH=$PWD/.venv/bin:$PATH RFM_SPARK_DRIVER_MEMORY=4g RFM_SPARK_EXECUTOR_MEMORY=4g \
+        bash scripts/engines/spark-cluster.sh python scripts/benchmark.py --sizes 1000000,10000000 --spark-cluster
 """
 
 from __future__ import annotations
