@@ -258,6 +258,12 @@ class Loader:
         load_id = f", CAST({self.load_id} AS BIGINT) AS {LOAD_ID}" if spec is ORDERS else ""
         return f"SELECT *{load_id} FROM stage_{spec.name}"
 
+    def staged_parquet(self, spec: TableSpec, folder: Path) -> Path:
+        """The staged table as written, in a Parquet file in `folder`, for Spark to read."""
+        file = folder / f"{spec.name}.parquet"
+        self.con.execute(f"COPY ({self.staged(spec)}) TO ? (FORMAT parquet)", [str(file)])
+        return file
+
     def file_column(self, spec: TableSpec, column: str) -> str:
         """The name (lower case) of a contract column in the file: its own, unless --column-map renames it."""
         return self.column_map.get(spec.name, {}).get(column, column)
@@ -545,9 +551,7 @@ class Loader:
                 # Appended orders too are written aside: Parquet tables have no transactions, so the new table
                 # holds old + new.
                 for spec in self.tables:
-                    file = Path(tmp) / f"{spec.name}.parquet"
-                    self.con.execute(f"COPY ({self.staged(spec)}) TO ? (FORMAT parquet)", [str(file)])
-                    rows = spark.read.parquet(str(file))
+                    rows = spark.read.parquet(str(self.staged_parquet(spec, Path(tmp))))
                     if self.appends(spec):
                         rows = spark.table(orders).unionByName(rows)
                     rows.write.mode("overwrite").format("parquet").saveAsTable(spark_ident(schema, f"{spec.name}__loading"))
@@ -602,8 +606,7 @@ class Loader:
                         for values in self._spark_values(spec):
                             cur.execute(f"INSERT INTO {loading} VALUES {values}")
                     else:
-                        file = Path(shared) / f"{spec.name}.parquet"
-                        self.con.execute(f"COPY ({self.staged(spec)}) TO ? (FORMAT parquet)", [str(file)])
+                        file = self.staged_parquet(spec, Path(shared))
                         cur.execute(f"INSERT INTO {loading} SELECT {names} FROM parquet.`{file}`")
                 self._swap_in(cur.execute, schema)
         except errors as exc:
