@@ -1,8 +1,10 @@
-"""pytest harness for the end-to-end tests: isolated DuckDB workspaces, the loader and dbt as subprocesses.
+"""pytest harness for the end-to-end tests: isolated DuckDB workspaces, the loader as a subprocess, dbt as a
+subprocess or, on DuckDB, inside the worker (dbt_in_process.py).
 
 Every workspace has its own DuckDB file, profiles dir, target/log paths and DuckDB temp dir, so several
-builds (and several pytest processes) never clash. Environment is passed to the subprocesses, never
-written to os.environ, for the same reason.
+builds (and several pytest processes) never clash. Environment is passed to the subprocesses; a dbt run
+inside the worker sets it in os.environ for the run only, under a lock that reading a workspace's
+environment takes too.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import oracle` with
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))  # the scripts' shared package
 import rfm_cli.workspace  # noqa: E402
+import dbt_in_process  # noqa: E402
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row  # noqa: E402
 from rfm_cli.workspace import BIN_DIR, DB_FILE  # noqa: E402
 
@@ -86,9 +89,16 @@ class Workspace(rfm_cli.workspace.Workspace):
     # the dbt project it builds: a copy (copy_project) for tests that edit seeds
     project: Path = PROJECT_DIR
 
+    @property
+    def env(self) -> dict[str, str]:
+        with dbt_in_process.LOCK:  # not while a dbt run in another thread has os.environ set to its own
+            return super().env
+
     def _run(self, cmd: Sequence[str], expect_ok: bool, env: dict[str, str] | None = None,
-             cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(cmd, cwd=cwd, env=env or self.env, capture_output=True, text=True)
+             cwd: Path = PROJECT_DIR, in_process: bool = False) -> subprocess.CompletedProcess[str]:
+        env = env or self.env
+        proc = (dbt_in_process.run(cmd, env, cwd) if in_process
+                else subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True))
         if expect_ok and proc.returncode != 0:
             pytest.fail(
                 f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-6000:]}"
@@ -111,12 +121,14 @@ class Workspace(rfm_cli.workspace.Workspace):
         )
 
     def dbt(self, *args: str, vars: dict | None = None, expect_ok: bool = True,
-            unit_tests: bool = False, write_json: bool = False) -> subprocess.CompletedProcess[str]:
+            unit_tests: bool = False, write_json: bool = False, process: bool = False) -> subprocess.CompletedProcess[str]:
         """Run dbt from this venv; rfm_today is always pinned to TODAY unless vars override it.
 
         Unit tests do not read the data: scripts/test.sh runs them all in its demo build, and a test's build
         leaves them out unless it asks (or names resource types itself, which overrides this default). Nor
-        does dbt write target/*.json (about a second a build) unless the test reads it (`write_json`)."""
+        does dbt write target/*.json (about a second a build) unless the test reads it (`write_json`).
+        On DuckDB, dbt runs inside the worker unless the test needs it in a process of its own (`process`:
+        what a reader in another process sees)."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         env = {**self.env, "DBT_WRITE_JSON": str(write_json).lower()}
         if not unit_tests:
@@ -134,7 +146,7 @@ class Workspace(rfm_cli.workspace.Workspace):
         proc = self._run(
             [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
              "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
-            expect_ok, env=env, cwd=self.root,
+            expect_ok, env=env, cwd=self.root, in_process=not process and dbt_in_process.enabled(env),
         )
         if shared_parse and not shared_parse.exists() and saved_parse.exists():
             partial = shared_parse.with_name(f"{shared_parse.name}.{os.getpid()}")

@@ -26,7 +26,7 @@ def test_build_succeeds_while_a_reader_holds_the_published_copy(demo_build: Work
     with duckdb.connect(str(ws.published_path), read_only=True) as held:
         before = published_as_of(held)
         summary = held.execute("select sum(customers) from main.rfm_segment_summary").fetchone()
-        ws.dbt("build", vars={"as_of_date": "2025-12-31"})  # fails the test on a lock error
+        ws.dbt("build", vars={"as_of_date": "2025-12-31"}, process=True)  # fails the test on a lock error
         # The reader keeps the copy it opened, consistent across marts, while the new one is in place.
         assert published_as_of(held) == before
         assert held.execute("select count(*) from main.customer_rfm").fetchone() == summary
@@ -42,7 +42,7 @@ def test_reader_on_the_build_database_blocks_dbt(demo_build: Workspace, tmp_path
     """Why the copy exists: DuckDB lets one process write a file, and no other open it meanwhile."""
     ws = demo_build.clone(tmp_path / "ws")
     with duckdb.connect(str(ws.db_path), read_only=True):
-        proc = ws.dbt("build", "--select", "rfm_segments", expect_ok=False)
+        proc = ws.dbt("build", "--select", "rfm_segments", expect_ok=False, process=True)
     assert proc.returncode != 0
     assert "lock" in proc.stdout.lower(), proc.stdout[-2000:]
 

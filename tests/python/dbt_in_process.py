@@ -1,0 +1,85 @@
+"""dbt on DuckDB run inside the pytest worker (dbt's programmatic dbtRunner) instead of a new process each time.
+
+A new `dbt` process imports dbt and its adapter (1.25 s) and builds its JSON schemas again before any node runs;
+a test run makes two hundred of them. In the worker, that is paid once. What a process would give each run
+for free is restored around every run here: the environment, the working folder (the DuckDB file is named
+relative to it), stdout and stderr captured as a CompletedProcess, and no database left open (dbt-duckdb keeps
+one per process across runs: the test could not open it read-only, nor another run open a different file).
+
+Runs take a lock: dbt's flags, logger and adapters, like the environment and the working folder, are
+per process. RFM_TEST_DBT_PROCESS=1 goes back to one process per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+LOCK = threading.Lock()
+# dbt's own exit codes (dbt.cli.exceptions): 1 a run that failed, 2 an error before or around it
+FAILED, ERROR = 1, 2
+
+
+def enabled(env: dict[str, str]) -> bool:
+    """DuckDB only: a Spark session would outlive the run in the worker, a PostgreSQL run gains less."""
+    return "RFM_TARGET" not in env and os.environ.get("RFM_TEST_DBT_PROCESS") != "1"
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    for folder in env.get("PYTHONPATH", "").split(os.pathsep):
+        if folder and folder not in sys.path:
+            sys.path.append(folder)  # the profile's DuckDB plugin module, found as the process would find it
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def close_duckdb() -> None:
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+        manager._LOGGED_MESSAGES.clear()  # its warnings are once per run
+
+
+def run(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`dbt cmd[1:]` as if run as a process with this environment in this folder."""
+    from dbt.cli.main import dbtRunner
+    from dbt.cli.exceptions import DbtUsageException
+    from dbt_common.events.functions import capture_stdout_logs, stop_capture_stdout_logs
+
+    out, err = io.StringIO(), io.StringIO()
+    with LOCK, environment(env), contextlib.chdir(cwd), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        capture_stdout_logs(out)
+        try:
+            result = dbtRunner().invoke(list(cmd[1:]))
+        finally:
+            stop_capture_stdout_logs()
+            close_duckdb()
+    if result.success:
+        code = 0
+    elif result.exception is None:
+        code = FAILED
+    else:
+        code = ERROR
+        if isinstance(result.exception, DbtUsageException):
+            err.write(f"Error: {result.exception}\n")  # as click prints it
+        elif "Encountered an error" not in out.getvalue():  # an error dbt did not report: the process's traceback
+            err.write("".join(traceback.format_exception(result.exception)))
+    return subprocess.CompletedProcess(list(cmd), code, out.getvalue(), err.getvalue())
