@@ -52,6 +52,8 @@ order_rows as (
         ]) }} as row_content
 
     from orders
+    -- only rows some period's scoring date reads are hashed: none at all without periods
+    where ordered_date < (select max(periods.as_of_date) from periods)
 
 ),
 

@@ -37,17 +37,29 @@ refunds as (
 
 ),
 
+refunded_orders as (
+
+    -- the orders with refund rows: the only ones whose net amount changes after their own date
+    select distinct purchase_orders.order_id
+    from refunds
+    inner join purchase_orders
+        on refunds.order_id = purchase_orders.order_id
+
+),
+
 amount_changes as (
 
     -- the order's amount less its own refunded amount (a column of the order row, so it has no date of its
     -- own) from the order's date, and each refund row from its own date (one dated before its order counts
     -- from the order's date: an order and its refund are both in the past of any later scoring date)
     select
-        order_id,
-        ordered_date as changed_on_date,
-        order_total_base - refunded_amount_base as amount_change_base
+        purchase_orders.order_id,
+        purchase_orders.ordered_date as changed_on_date,
+        purchase_orders.order_total_base - purchase_orders.refunded_amount_base as amount_change_base
 
     from purchase_orders
+    inner join refunded_orders
+        on purchase_orders.order_id = refunded_orders.order_id
 
     union all
 
@@ -100,6 +112,34 @@ stepped as (
 
 ),
 
+unrefunded as (
+
+    -- every other order (almost all of them): one row, its amount less its own refunded amount from its
+    -- date on, without the grouping and window above
+    select
+        purchase_orders.order_id,
+        purchase_orders.customer_id,
+        purchase_orders.ordered_date,
+        purchase_orders.order_total_base,
+        purchase_orders.ordered_date as net_since_date,
+        cast(null as date) as net_until_date,
+        purchase_orders.order_total_base - purchase_orders.refunded_amount_base as net_total_base
+
+    from purchase_orders
+    left join refunded_orders
+        on purchase_orders.order_id = refunded_orders.order_id
+    where refunded_orders.order_id is null
+
+),
+
+netted as (
+
+    select * from stepped
+    union all
+    select * from unrefunded
+
+),
+
 final as (
 
     select
@@ -112,7 +152,7 @@ final as (
         -- 0.00 scale: a PostgreSQL numeric keeps the scale of each value, and amounts have two decimals
         cast(net_total_base as decimal(38, 2)) as net_total_base
 
-    from stepped
+    from netted
 
 )
 
