@@ -161,11 +161,17 @@ class ClusterWorkspace(Workspace):
 
     def rows(self, sql: str) -> list[tuple]:
         server = resolve_target(str(self.root / "profiles"), "spark_cluster")
+        from pyhive.exc import Error
+
         con = connect_spark_thrift(server, "default")
         try:
             cur = con.cursor()
             cur.execute(sql)
             return cur.fetchall() if sql.lstrip().lower().startswith("select") else []
+        except Error as exc:  # its text is the server's whole Java stack: its message says what failed
+            status = getattr(exc.args[0], "status", None) if exc.args else None
+            raise rfm_cli.UserError(f"the Spark cluster failed on `{sql[:60]}...`: "
+                                    f"{getattr(status, 'errorMessage', None) or exc}") from exc
         finally:
             con.close()
 
@@ -384,11 +390,18 @@ def bench_cluster(orders: int, orders_path: Path, customers_path: Path, work: Pa
         ws.check(ws.dbt("parse"))
         build = run_measured("dbt build on Spark cluster", orders, ws.build(), ws.env, ws.root / "cluster_build.log")
         columns = "customer_id, r_score, f_score, m_score, segment_code, recency_days, frequency, monetary"
+        # Collected over Thrift, a million customers' rows ran the Thrift server out of memory: the cluster
+        # writes them to a Parquet folder here (as the loader's --spark-shared-dir), DuckDB reads it.
+        exported = work / f"cluster_rfm_{orders}"
+        ws.rows(f"insert overwrite directory '{exported}' using parquet "
+                f"select {columns} from {ws.root.name}_main.customer_rfm")
         import duckdb
 
         with duckdb.connect(str(duck.db_path), read_only=True) as con:
             on_duckdb = Counter(tuple(map(str, row)) for row in con.execute(f"select {columns} from main.customer_rfm").fetchall())
-        on_cluster = Counter(tuple(map(str, row)) for row in ws.rows(f"select {columns} from {ws.root.name}_main.customer_rfm"))
+            on_cluster = Counter(tuple(map(str, row)) for row in con.execute(
+                f"select {columns} from read_parquet('{exported}/*.parquet')").fetchall())
+        shutil.rmtree(exported)
         differing = len({row[0] for row in (on_duckdb - on_cluster) + (on_cluster - on_duckdb)})
         progress(f"  Spark cluster: {differing} of {on_duckdb.total():,} customers differ from DuckDB")
         return {"load": asdict(loading), "build": asdict(build), "differing_customers": differing,
