@@ -68,8 +68,10 @@ engine_start() {
     done
     # The session target's settings (profiles.yml.example), here the server's: a Parquet warehouse and an
     # embedded Derby metastore that only the server opens, and Hive's per-session folders (otherwise left in
-    # /tmp by sessions that end without Hive's clean-up). Its time zone is not UTC on purpose: the target
-    # pins it for each session (server_side_parameters), as it must on a cluster set up by someone else.
+    # /tmp by sessions that end without Hive's clean-up), one per session as Hive's default names them (with
+    # one folder for all, a session that ended deleted it while another started: "Couldn't create
+    # directory"). Its time zone is not UTC on purpose: the target pins it for each session
+    # (server_side_parameters), as it must on a cluster set up by someone else.
     spark_cluster_spawn "$dir/thrift.log" "$spark_home/bin/spark-submit" \
         --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 --name rfm-thrift --master "$master" \
         --driver-memory "${RFM_SPARK_DRIVER_MEMORY:-1g}" \
@@ -80,7 +82,7 @@ engine_start() {
         --conf spark.driver.extraJavaOptions=-Dderby.stream.error.file=/dev/null \
         --conf spark.ui.enabled=false --conf spark.sql.session.timeZone=Asia/Tokyo --conf spark.sql.shuffle.partitions=4 \
         --hiveconf hive.server2.thrift.port="$thrift_port" --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
-        --hiveconf "hive.downloaded.resources.dir=$dir/hive_resources" \
+        --hiveconf "hive.downloaded.resources.dir=$dir/hive_resources/\${hive.session.id}_resources" \
         spark-internal
     spark_cluster_wait "$dir/thrift.log" "HiveThriftServer2 started" "${spark_cluster_groups[3]}" 180 || return 1
     export RFM_TARGET=spark_cluster RFM_SPARK_THRIFT_HOST=127.0.0.1 RFM_SPARK_THRIFT_PORT="$thrift_port"
