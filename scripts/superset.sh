@@ -7,13 +7,10 @@
 #   bash scripts/superset.sh --install-only     only the install (scripts/test_extras.sh)
 set -euo pipefail
 install_only="${1:-}"
-# a sourced script sees the caller's arguments: _env.sh would take --install-only for a requirements file
-set --
-source "$(dirname "$0")/_env.sh"
-export RFM_SUPERSET_HOME="${RFM_SUPERSET_HOME:-$PWD/.superset}"
-port="${RFM_SUPERSET_PORT:-8088}"
+cd "$(dirname "$0")/.."
 venv="$PWD/.venv-superset"
 
+# Superset's own venv only, so that scripts/test_extras.sh can install it while .venv installs.
 if [ ! -x "$venv/bin/superset" ] || ! cmp -s requirements-superset.txt "$venv/.installed"; then
     echo "==> installing requirements-superset.txt into .venv-superset (about a minute the first time)" >&2
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -22,6 +19,12 @@ if [ ! -x "$venv/bin/superset" ] || ! cmp -s requirements-superset.txt "$venv/.i
     cp requirements-superset.txt "$venv/.installed"
 fi
 if [ "$install_only" = --install-only ]; then exit 0; fi
+
+# a sourced script sees the caller's arguments: _env.sh would take them for requirement files
+set --
+source scripts/_env.sh
+export RFM_SUPERSET_HOME="${RFM_SUPERSET_HOME:-$PWD/.superset}"
+port="${RFM_SUPERSET_PORT:-8088}"
 
 mkdir -p "$RFM_SUPERSET_HOME"
 chmod 700 "$RFM_SUPERSET_HOME"

@@ -1,5 +1,5 @@
 """pytest harness for the end-to-end tests: isolated DuckDB workspaces, the loader as a subprocess, dbt as a
-subprocess or, on DuckDB, inside the worker (dbt_in_process.py).
+subprocess or, on DuckDB and PostgreSQL, inside the worker (dbt_in_process.py).
 
 Every workspace has its own DuckDB file, profiles dir, target/log paths and DuckDB temp dir, so several
 builds (and several pytest processes) never clash. Environment is passed to the subprocesses; a dbt run
@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -127,10 +127,11 @@ class Workspace(rfm_cli.workspace.Workspace):
         Unit tests do not read the data: scripts/test.sh runs them all in its demo build, and a test's build
         leaves them out unless it asks (or names resource types itself, which overrides this default). Nor
         does dbt write target/*.json (about a second a build) unless the test reads it (`write_json`).
-        On DuckDB, dbt runs inside the worker unless the test needs it in a process of its own (`process`:
+        On DuckDB and PostgreSQL, dbt runs inside the worker unless the test needs a process of its own (`process`:
         what a reader in another process sees)."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
-        env = {**self.env, "DBT_WRITE_JSON": str(write_json).lower()}
+        # No dbt.log either: the output a test reads is stdout, and the file logger costs a tenth of a small build.
+        env = {**self.env, "DBT_WRITE_JSON": str(write_json).lower(), "DBT_LOG_LEVEL_FILE": "none"}
         if not unit_tests:
             env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         if "RFM_TARGET" not in env:
@@ -211,7 +212,8 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def build_edited_copy(ws: Workspace, demo: DemoData, root: Path, edit: Callable[[Path], None]) -> subprocess.CompletedProcess[str]:
+def build_edited_copy(ws: Workspace, demo: DemoData, root: Path, edit: Callable[[Path], None],
+                      write_json: bool = False) -> subprocess.CompletedProcess[str]:
     """`dbt build` a copy of the project that `edit` changed (a bad seed, say), on `ws`'s database.
 
     Half the demo orders are loaded first, so a mart rebuilt in spite of a failing seed test would differ
@@ -223,11 +225,7 @@ def build_edited_copy(ws: Workspace, demo: DemoData, root: Path, edit: Callable[
     ws.load(half, demo.customers)
     project = copy_project(root / "project")
     edit(project)
-    return subprocess.run(
-        [str(BIN_DIR / "dbt"), "build", "--project-dir", str(project), "--target-path", str(root / "target"),
-         "--log-path", str(root / "logs"), "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
-        cwd=project, env=ws.env, capture_output=True, text=True,
-    )
+    return replace(ws, project=project).dbt("build", expect_ok=False, write_json=write_json)
 
 
 # The only skips a run may have (scripts/test.sh fails on any other): (node id prefix, words of the skip

@@ -1,4 +1,4 @@
-"""dbt on DuckDB run inside the pytest worker (dbt's programmatic dbtRunner) instead of a new process each time.
+"""dbt on DuckDB and PostgreSQL run inside the pytest worker (dbtRunner) instead of a new process each time.
 
 A new `dbt` process imports dbt and its adapter (1.25 s) and builds its JSON schemas again before any node runs;
 a test run makes two hundred of them. In the worker, that is paid once. What a process would give each run
@@ -28,9 +28,8 @@ FAILED, ERROR = 1, 2
 
 
 def enabled(env: dict[str, str]) -> bool:
-    """DuckDB only: a Spark session would outlive the run in the worker; PostgreSQL runs stay processes (the
-    gain there was not measured)."""
-    return "RFM_TARGET" not in env and os.environ.get("RFM_TEST_DBT_PROCESS") != "1"
+    """DuckDB and PostgreSQL: a Spark session would outlive the run in the worker."""
+    return env.get("RFM_TARGET", "postgres") == "postgres" and os.environ.get("RFM_TEST_DBT_PROCESS") != "1"
 
 
 @contextlib.contextmanager

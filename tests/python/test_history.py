@@ -139,9 +139,10 @@ def test_core_marts_build_with_the_history_broken(tmp_path: Path, demo_data: Dem
         (project / "models" / "marts" / "history" / "rfm_segment_history.sql").write_text(
             "select * from {{ ref('int_customers_scored') }} as scored, no_such_table\n", encoding="utf-8")
 
-    proc = build_edited_copy(Workspace(tmp_path / "ws"), demo_data, tmp_path, break_history)
+    ws = Workspace(tmp_path / "ws")
+    proc = build_edited_copy(ws, demo_data, tmp_path, break_history, write_json=True)
     assert proc.returncode != 0
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    results = json.loads((ws.root / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
     status = {result["unique_id"].split(".")[-1]: result["status"] for result in results
               if result["unique_id"].startswith("model.")}
     assert status["rfm_segment_history"] == "error"

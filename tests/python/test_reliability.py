@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, DIRTY_VARS, PROJECT_DIR, DemoData, Workspace, generate_demo
+import yaml
+from conftest import BIN_DIR, DIRTY_VARS, PROJECT_DIR, DemoData, Workspace, generate_demo, once_per_run
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "data_quality_rejects", "data_quality_summary")
 # Seeds and models without the tests, where the tests are not the subject (they are row-order blind).
@@ -72,17 +73,18 @@ def _wait_for_line(log: Path, needle: str, proc: subprocess.Popen[str], timeout:
 
 @pytest.fixture(scope="module")
 def kill_scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, str], dict[str, str]]:
-    """A finished build on a small data set, and the marts a build of a bigger one must end with."""
-    root = tmp_path_factory.mktemp("kill")
-    big = generate_demo(root / "big", "--customers", "15000")
-    small = generate_demo(root / "small", "--customers", "3000", "--seed", "7")
-    previous = Workspace(root / "previous")
-    previous.load(small.orders, small.customers)
-    previous.dbt("build")
-    reference = Workspace(root / "reference")
-    reference.load(big.orders, big.customers)
-    reference.dbt("build", *MODELS_ONLY)
-    previous.load(big.orders, big.customers)  # raw data is replaced; the marts are still the small ones
+    """A finished build on a small data set, and the marts a build of a bigger one must end with: built once
+    per run, read by the tests of both workers (each kills a clone)."""
+    with once_per_run(tmp_path_factory, "kill") as (root, fill):
+        previous, reference = Workspace(root / "previous"), Workspace(root / "reference")
+        if fill:
+            big = generate_demo(root / "big", "--customers", "15000")
+            small = generate_demo(root / "small", "--customers", "3000", "--seed", "7")
+            previous.load(small.orders, small.customers)
+            previous.dbt("build")
+            reference.load(big.orders, big.customers)
+            reference.dbt("build", *MODELS_ONLY)
+            previous.load(big.orders, big.customers)  # raw data is replaced; the marts are still the small ones
     return previous, mart_hashes(previous), mart_hashes(reference)
 
 
@@ -112,7 +114,7 @@ def test_killed_build_leaves_marts_whole(
     for mart in MARTS:
         assert after[mart] in (old[mart], new[mart]), f"{mart} is neither the previous nor the new version"
 
-    ws.dbt("build")
+    ws.dbt("build", *MODELS_ONLY)
     assert mart_hashes(ws) == new
 
 
@@ -132,11 +134,7 @@ def test_hostile_vars_are_one_clear_error(vars_text: str, message: str, demo_bui
     ws = demo_build.clone(tmp_path / "ws")
     raw_before = ws.query("select count(*) from raw.orders")
     marts_before = mart_hashes(ws)
-    proc = subprocess.run(
-        [str(BIN_DIR / "dbt"), "build", "--target-path", str(ws.root / "target"), "--log-path", str(ws.root / "logs"),
-         "--vars", vars_text],
-        cwd=PROJECT_DIR, env=ws.env, capture_output=True, text=True,
-    )
+    proc = ws.dbt("build", vars=yaml.safe_load(vars_text), expect_ok=False)  # the text as dbt reads --vars
     assert proc.returncode != 0
     assert message in proc.stdout, proc.stdout[-3000:]
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -138,13 +138,19 @@ def distinct_pixel_bytes(png: Path) -> int:
     return len(set(zlib.decompress(b"".join(chunks))))
 
 
-def test_dashboards_are_loaded(superset: Superset) -> None:
+# One test, not one per dashboard: pytest-xdist would spread them over both workers and start Superset twice.
+def test_every_dashboard_loads_queries_and_renders(superset: Superset, tmp_path: Path,
+                                                     subtests: pytest.Subtests) -> None:
     found = superset.api("/api/v1/dashboard/?q=(page_size:100)")["result"]
     assert sorted(d["slug"] for d in found) == sorted(DASHBOARDS)
+    for slug in DASHBOARDS:
+        with subtests.test("every chart queries rows", slug=slug):
+            check_chart_queries(superset, slug)
+        with subtests.test("the dashboard renders every chart", slug=slug):
+            check_render(superset, slug, tmp_path)
 
 
-@pytest.mark.parametrize("slug", DASHBOARDS)
-def test_every_chart_queries_rows(superset: Superset, slug: str) -> None:
+def check_chart_queries(superset: Superset, slug: str) -> None:
     charts = superset.api(f"/api/v1/dashboard/{slug}/charts")["result"]
     assert len(charts) == DASHBOARDS[slug]
     for chart in charts:
@@ -156,8 +162,7 @@ def test_every_chart_queries_rows(superset: Superset, slug: str) -> None:
         assert result["rowcount"] > 0, f"{slug} / {chart['slice_name']} returned no rows"
 
 
-@pytest.mark.parametrize("slug", DASHBOARDS)
-def test_dashboard_renders_every_chart(superset: Superset, slug: str, tmp_path: Path) -> None:
+def check_render(superset: Superset, slug: str, tmp_path: Path) -> None:
     keep = os.environ.get("RFM_SUPERSET_SCREENSHOTS")
     png = (Path(keep) if keep else tmp_path) / f"superset_{slug}.png"
     png.parent.mkdir(parents=True, exist_ok=True)
