@@ -129,6 +129,20 @@ class Workspace(rfm_cli.workspace.Workspace):
         does dbt write target/*.json (about a second a build) unless the test reads it (`write_json`).
         On DuckDB and PostgreSQL, dbt runs inside the worker unless the test needs a process of its own (`process`:
         what a reader in another process sees)."""
+        cmd, env, shared_parse = self.dbt_command(*args, vars=vars, unit_tests=unit_tests, write_json=write_json)
+        proc = self._run(cmd, expect_ok, env=env, cwd=self.root,
+                         in_process=not process and dbt_in_process.enabled(env))
+        saved_parse = self.root / "target" / PARTIAL_PARSE_FILE
+        if shared_parse and not shared_parse.exists() and saved_parse.exists():
+            partial = shared_parse.with_name(f"{shared_parse.name}.{os.getpid()}")
+            shutil.copyfile(saved_parse, partial)
+            partial.replace(shared_parse)  # whole or absent for the other workers
+        return proc
+
+    def dbt_command(self, *args: str, vars: dict | None = None, unit_tests: bool = False,
+                    write_json: bool = False) -> tuple[list[str], dict[str, str], Path | None]:
+        """What `dbt` runs (command and environment, in the workspace's folder), with the run's shared saved
+        parse copied in: for a test that starts dbt itself (`dbt` says the rest)."""
         all_vars = {"rfm_today": TODAY.isoformat(), **(vars or {})}
         # No dbt.log either: the output a test reads is stdout, and the file logger costs a tenth of a small build.
         env = {**self.env, "DBT_WRITE_JSON": str(write_json).lower(), "DBT_LOG_LEVEL_FILE": "none"}
@@ -140,20 +154,12 @@ class Workspace(rfm_cli.workspace.Workspace):
             # (the profile's module_paths is relative to the project root)
             env = {**env, "RFM_DUCKDB_PATH": DB_FILE, "RFM_DUCKDB_TEMP_DIR": "duckdb_tmp",
                    "PYTHONPATH": str(PROJECT_DIR / "scripts")}
-        saved_parse = self.root / "target" / PARTIAL_PARSE_FILE
         shared_parse = _shared_parse(self.project, env.get("RFM_TARGET", ""), all_vars)
         if shared_parse and shared_parse.exists():
-            shutil.copyfile(shared_parse, saved_parse)
-        proc = self._run(
-            [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path", str(self.root / "target"),
-             "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)],
-            expect_ok, env=env, cwd=self.root, in_process=not process and dbt_in_process.enabled(env),
-        )
-        if shared_parse and not shared_parse.exists() and saved_parse.exists():
-            partial = shared_parse.with_name(f"{shared_parse.name}.{os.getpid()}")
-            shutil.copyfile(saved_parse, partial)
-            partial.replace(shared_parse)  # whole or absent for the other workers
-        return proc
+            shutil.copyfile(shared_parse, self.root / "target" / PARTIAL_PARSE_FILE)
+        cmd = [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path",
+               str(self.root / "target"), "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)]
+        return cmd, env, shared_parse
 
     @property
     def published_path(self) -> Path:
@@ -226,6 +232,12 @@ def build_edited_copy(ws: Workspace, demo: DemoData, root: Path, edit: Callable[
     project = copy_project(root / "project")
     edit(project)
     return replace(ws, project=project).dbt("build", expect_ok=False, write_json=write_json)
+
+
+def parse_for_mf(ws: Workspace, project: Path, dbt_vars: dict) -> None:
+    """`dbt parse` of `project` into its own target/, where MetricFlow's `mf` (run in that folder) reads it."""
+    cmd = [str(BIN_DIR / "dbt"), "parse", "--vars", json.dumps(dbt_vars)]
+    ws._run(cmd, expect_ok=True, cwd=project, in_process=dbt_in_process.enabled(ws.env))
 
 
 # The only skips a run may have (scripts/test.sh fails on any other): (node id prefix, words of the skip

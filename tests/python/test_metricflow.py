@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR, Workspace, copy_project
+from conftest import BIN_DIR, Workspace, copy_project, parse_for_mf
 
 MF = BIN_DIR / "mf"
 pytestmark = pytest.mark.skipif(not MF.exists(), reason="MetricFlow CLI not installed (requirements-metricflow.txt)")
@@ -106,7 +106,7 @@ def assert_same_figures(answered: dict[str, dict[str, float]], expected: dict[st
 def test_every_metric_matches_marts(demo_build: Workspace, tmp_path: Path) -> None:
     ws = demo_build.clone(tmp_path / "ws")
     project = copy_project(tmp_path / "project")
-    run([str(BIN_DIR / "dbt"), "parse", "--vars", '{"rfm_today": "2026-11-25"}'], project, ws)
+    parse_for_mf(ws, project, {"rfm_today": "2026-11-25"})
     manifest = json.loads((project / "target" / "semantic_manifest.json").read_text(encoding="utf-8"))
     metrics = sorted(metric["name"] for metric in manifest["metrics"])
     assert metrics == sorted(METRIC_SQL | FLOW_METRIC_SQL | RETENTION_METRIC_SQL), "each metric needs its SQL in METRIC_SQL or FLOW_METRIC_SQL"

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import dbt_in_process
 import duckdb
 import pytest
 import yaml
@@ -120,12 +121,8 @@ def write_host_project(root: Path, prefix: str | None) -> Path:
 
 
 def run_host_dbt(ws: EngineWorkspace, host: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(BIN_DIR / "dbt"), *args, "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
-                          cwd=host, env=ws.env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} in the host project exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}",
-                    pytrace=False)
-    return proc
+    return ws._run([str(BIN_DIR / "dbt"), *args, "--vars", json.dumps({"rfm_today": TODAY.isoformat()})],
+                   expect_ok=True, cwd=host, in_process=dbt_in_process.enabled(ws.env))
 
 
 def build_host(ws: EngineWorkspace, data: PlatformData, root: Path, publish: bool,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BIN_DIR, DIRTY_VARS, PROJECT_DIR, DemoData, Workspace, generate_demo, once_per_run
+from conftest import DIRTY_VARS, DemoData, Workspace, generate_demo, once_per_run
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "data_quality_rejects", "data_quality_summary")
 # Seeds and models without the tests, where the tests are not the subject (they are row-order blind).
@@ -96,12 +96,10 @@ def test_killed_build_leaves_marts_whole(
     previous, old, new = kill_scenario
     ws = previous.clone(tmp_path / "ws")
     log = ws.root / "logs" / "dbt.log"
-    proc = subprocess.Popen(
-        [str(BIN_DIR / "dbt"), "build", "--target-path", str(ws.root / "target"), "--log-path", str(ws.root / "logs"),
-         "--vars", '{"rfm_today": "2026-11-25"}'],
-        cwd=PROJECT_DIR, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-        start_new_session=True,
-    )
+    cmd, env, _ = ws.dbt_command("build")
+    env.pop("DBT_LOG_LEVEL_FILE")  # the test watches dbt.log for the moment the marts are written
+    proc = subprocess.Popen(cmd, cwd=ws.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            text=True, start_new_session=True)
     try:
         assert _wait_for_line(log, "START sql table model main.customer_rfm", proc, timeout=120), \
             "dbt finished before the marts were written; the kill would test nothing"
