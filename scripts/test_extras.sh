@@ -7,7 +7,7 @@
 #   bash scripts/test_extras.sh [--install-only]   (--install-only: .ci/run runs these tests in the main suite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# .venv-superset installs while .venv does: two pip processes on two cores (from a fresh clone 100 -> 55 s)
+# .venv-superset installs while .venv does: two pip processes on two cores (from a fresh clone 100 -> 49 s)
 bash scripts/superset.sh --install-only &
 superset_install=$!
 trap 'wait' EXIT
