@@ -29,7 +29,7 @@ FAILED, ERROR = 1, 2
 
 def enabled(env: dict[str, str]) -> bool:
     """DuckDB and PostgreSQL: a Spark session would outlive the run in the worker."""
-    return env.get("RFM_TARGET", "postgres") == "postgres" and os.environ.get("RFM_TEST_DBT_PROCESS") != "1"
+    return env.get("RFM_TARGET") in (None, "postgres") and os.environ.get("RFM_TEST_DBT_PROCESS") != "1"
 
 
 @contextlib.contextmanager
