@@ -212,6 +212,10 @@
 {%- endmacro %}
 
 {% macro rfm_normalize_email(expr) -%}
+    {{ return(adapter.dispatch('rfm_normalize_email', 'rfm')(expr)) }}
+{%- endmacro %}
+
+{% macro default__rfm_normalize_email(expr) -%}
     {#- The one email normalisation (docs/rules.md section 2), identical on every engine because it is one
         translate() and lower(): full-width ASCII forms (U+FF01-FF5E, except the apostrophe and the
         backslash, which string literals treat specially) become ASCII; whitespace and invisible characters
@@ -225,4 +229,16 @@
         )),
         ''
     )
+{%- endmacro %}
+
+{% macro duckdb__rfm_normalize_email(expr) -%}
+    {#- Same result as default__ (tests/python/test_text_parsing.py), faster: DuckDB's translate() with the
+        long mapping costs about 5 s per million addresses. Text of printable ASCII only ('!' to '~': no
+        space, control or non-ASCII character), the common case, holds nothing the mapping changes, so it is
+        only lower-cased. -#}
+    {%- set text = dbt.cast(expr, api.Column.translate_type('string')) -%}
+    case
+        when regexp_matches({{ text }}, '^[!-~]*$') then nullif(lower({{ text }}), '')
+        else {{ default__rfm_normalize_email(expr) }}
+    end
 {%- endmacro %}

@@ -10,6 +10,8 @@
     on_schema_change='fail',
 ) }}
 {%- set text_type = api.Column.translate_type('string') -%}
+{#- var rfm_history_start 0: no period, so no order row is read (a join with no period still scans them all) -#}
+{%- set reads_orders = rfm_history_start() != {'periods': 0} -%}
 {%- do rfm_require_stored_columns(['input_signature']) %}
 
 with
@@ -53,7 +55,7 @@ order_rows as (
 
     from orders
     -- only rows some period's scoring date reads are hashed: none at all without periods
-    where ordered_date < (select max(periods.as_of_date) from periods)
+    where {% if reads_orders %}ordered_date < (select max(periods.as_of_date) from periods){% else %}1 = 0{% endif %}
 
 ),
 
@@ -131,6 +133,9 @@ valid_purchases as (
     from scoring_windows
     inner join netted
         on {{ rfm_is_valid_purchase_on('netted', 'scoring_windows.as_of_date') }}
+    {%- if not reads_orders %}
+    where 1 = 0
+    {%- endif %}
 
 ),
 

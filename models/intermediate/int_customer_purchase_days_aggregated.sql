@@ -15,23 +15,25 @@ netted as (
 
 ),
 
-customer_ids as (
+merged_customer_ids as (
 
+    -- the few ids merged into another one: every other id maps to itself, so the orders look up a small table
     select * from {{ ref('rfm', 'int_customer_ids_mapped') }}
+    where is_merged
 
 ),
 
 valid_purchases as (
 
     select
-        coalesce(customer_ids.merged_into_customer_id, netted.customer_id) as customer_id,
+        coalesce(merged_customer_ids.merged_into_customer_id, netted.customer_id) as customer_id,
         netted.ordered_date,
         netted.net_total_base
 
     from netted
     cross join scoring_window
-    left join customer_ids
-        on netted.customer_id = customer_ids.customer_id
+    left join merged_customer_ids
+        on netted.customer_id = merged_customer_ids.customer_id
     where {{ rfm_is_valid_purchase_on('netted', 'scoring_window.as_of_date') }}
 
 ),

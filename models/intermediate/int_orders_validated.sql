@@ -135,24 +135,51 @@ candidates as (
 
 ),
 
-ids_counted as (
+repeated_order_ids as (
 
-    -- one window over order_id: almost every id is unique, and only ids with several rows need the
-    -- content comparison below. Copies of a non-conflicting id are identical: the first loaded is kept
-    -- (rows of a conflicting id are all rejected before the copy number is looked at).
+    -- almost every id is on one row: a group-by finds the few repeated ones, so that the copy numbering and
+    -- the content comparison below only ever see the rows of those ids (a window over every row costs
+    -- several times more)
+    select order_id
+    from candidates
+    where order_id is not null
+    group by order_id
+    having count(*) > 1
+
+),
+
+single_rows as (
+
+    -- rows whose id is on no other row (or is missing): each is the only copy of itself
     select
         candidates.*,
-        count(*) over (partition by candidates.order_id) as order_id_rows,
-        row_number() over (partition by candidates.order_id order by candidates.load_id) as copy_number
+        1 as copy_number
 
     from candidates
+    left join repeated_order_ids
+        on candidates.order_id = repeated_order_ids.order_id
+    where repeated_order_ids.order_id is null
 
 ),
 
 repeated_rows as (
 
-    select * from ids_counted
-    where order_id_rows > 1
+    select candidates.*
+    from candidates
+    inner join repeated_order_ids
+        on candidates.order_id = repeated_order_ids.order_id
+
+),
+
+repeated_rows_numbered as (
+
+    -- copies of a non-conflicting id are identical: the first loaded is kept (rows of a conflicting id are
+    -- all rejected before the copy number is looked at)
+    select
+        repeated_rows.*,
+        row_number() over (partition by repeated_rows.order_id order by repeated_rows.load_id) as copy_number
+
+    from repeated_rows
 
 ),
 
@@ -162,81 +189,90 @@ conflicting_order_ids as (
 
 ),
 
+rows_numbered as (
+
+    select * from single_rows
+    union all
+    select * from repeated_rows_numbered
+
+),
+
 checked as (
 
     select
-        ids_counted.order_id,
-        ids_counted.customer_id,
-        ids_counted.ordered_at_text,
-        ids_counted.ordered_at,
-        cast(ids_counted.ordered_at as date) as ordered_date,
-        ids_counted.order_total_text,
-        ids_counted.order_total,
-        ids_counted.status,
-        ids_counted.currency,
-        ids_counted.refund_of_order_id,
-        ids_counted.refunded_amount_text,
-        ids_counted.refunded_amount,
-        ids_counted.load_id,
-        ids_counted.refund_of_order_id is not null as is_refund,
-        coalesce(order_statuses.is_purchase, ids_counted.status is null) as is_purchase_status,
+        rows_numbered.order_id,
+        rows_numbered.customer_id,
+        rows_numbered.ordered_at_text,
+        rows_numbered.ordered_at,
+        cast(rows_numbered.ordered_at as date) as ordered_date,
+        rows_numbered.order_total_text,
+        rows_numbered.order_total,
+        rows_numbered.status,
+        rows_numbered.currency,
+        rows_numbered.refund_of_order_id,
+        rows_numbered.refunded_amount_text,
+        rows_numbered.refunded_amount,
+        rows_numbered.load_id,
+        rows_numbered.refund_of_order_id is not null as is_refund,
+        coalesce(order_statuses.is_purchase, rows_numbered.status is null) as is_purchase_status,
         {%- for name, amount in [
-            ('order_total', 'ids_counted.order_total'),
-            ('refunded_amount', 'coalesce(ids_counted.refunded_amount, 0.00)'),
+            ('order_total', 'rows_numbered.order_total'),
+            ('refunded_amount', 'coalesce(rows_numbered.refunded_amount, 0.00)'),
         ] %}
-            -- both converted alike, so that an order-level refund nets exactly like a refund row; widened
-            -- before the product: a large amount (rejected as absurd below) times a rate would overflow an
-            -- 18-digit product on DuckDB and stop the build. The rate is cast as the package's seed types it:
-            -- a host's replacement seed (docs/package.md) may hold it as a double, which rounds half-cents down
-            cast(
-                round(
-                    cast({{ amount }} as decimal(38, 2))
-                    * case
-                        when coalesce(ids_counted.currency, '{{ base_currency }}') = '{{ base_currency }}' then 1
-                        else cast(currency_rates.rate_to_base as decimal(18, 6))
-                    end,
-                    2
-                ) as decimal(18, 2)
-            ) as {{ name }}_base,
+            -- both converted alike, so that an order-level refund nets exactly like a refund row (an amount in
+            -- the base currency as it is: the product with 1 would round it to itself); widened before the
+            -- product: a large amount (rejected as absurd below) times a rate would overflow an 18-digit
+            -- product on DuckDB and stop the build. The rate is cast as the package's seed types it: a host's
+            -- replacement seed (docs/package.md) may hold it as a double, which rounds half-cents down
+            case
+                when coalesce(rows_numbered.currency, '{{ base_currency }}') = '{{ base_currency }}'
+                    then cast({{ amount }} as decimal(18, 2))
+                else cast(
+                    round(
+                        cast({{ amount }} as decimal(38, 2)) * cast(currency_rates.rate_to_base as decimal(18, 6)),
+                        2
+                    ) as decimal(18, 2)
+                )
+            end as {{ name }}_base,
         {%- endfor %}
         case
-            when ids_counted.order_id is null then 'missing_order_id'
+            when rows_numbered.order_id is null then 'missing_order_id'
             when conflicting_order_ids.order_id is not null then 'conflicting_duplicate'
-            when ids_counted.copy_number > 1 then 'duplicate_row'
-            when ids_counted.customer_id is null then 'missing_customer_id'
-            when ids_counted.ordered_at is null then 'unparseable_ordered_at'
-            when not ids_counted.is_order_total_numeric then 'non_numeric_order_total'
+            when rows_numbered.copy_number > 1 then 'duplicate_row'
+            when rows_numbered.customer_id is null then 'missing_customer_id'
+            when rows_numbered.ordered_at is null then 'unparseable_ordered_at'
+            when not rows_numbered.is_order_total_numeric then 'non_numeric_order_total'
             when
-                ids_counted.order_total is null
-                or abs(ids_counted.order_total) > {{ rfm_max_order_total() }}
+                rows_numbered.order_total is null
+                or abs(rows_numbered.order_total) > {{ rfm_max_order_total() }}
                 then 'absurd_order_total'
-            when ids_counted.status is not null and order_statuses.status is null then 'unknown_status'
+            when rows_numbered.status is not null and order_statuses.status is null then 'unknown_status'
             when
-                coalesce(ids_counted.currency, '{{ base_currency }}') <> '{{ base_currency }}'
+                coalesce(rows_numbered.currency, '{{ base_currency }}') <> '{{ base_currency }}'
                 and currency_rates.currency_code is null
                 then 'unknown_currency'
-            when cast(ids_counted.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
-            when ids_counted.order_total < 0 and ids_counted.refund_of_order_id is null
+            when cast(rows_numbered.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
+            when rows_numbered.order_total < 0 and rows_numbered.refund_of_order_id is null
                 then 'negative_order_total'
-            when ids_counted.order_total >= 0 and ids_counted.refund_of_order_id is not null
+            when rows_numbered.order_total >= 0 and rows_numbered.refund_of_order_id is not null
                 then 'invalid_refund_amount'
             when
-                ids_counted.refunded_amount_text is not null
+                rows_numbered.refunded_amount_text is not null
                 and (
-                    ids_counted.refunded_amount is null
-                    or ids_counted.refunded_amount < 0
-                    or ids_counted.refunded_amount > ids_counted.order_total
+                    rows_numbered.refunded_amount is null
+                    or rows_numbered.refunded_amount < 0
+                    or rows_numbered.refunded_amount > rows_numbered.order_total
                 )
                 then 'invalid_refunded_amount'
         end as row_rejection_reason
 
-    from ids_counted
+    from rows_numbered
     left join conflicting_order_ids
-        on ids_counted.order_id = conflicting_order_ids.order_id
+        on rows_numbered.order_id = conflicting_order_ids.order_id
     left join order_statuses
-        on ids_counted.status = order_statuses.status
+        on rows_numbered.status = order_statuses.status
     left join currency_rates
-        on ids_counted.currency = currency_rates.currency_code
+        on rows_numbered.currency = currency_rates.currency_code
 
 ),
 

@@ -37,13 +37,21 @@ refunds as (
 
 ),
 
+refunded_order_ids as (
+
+    select distinct order_id
+    from refunds
+
+),
+
 refunded_orders as (
 
-    -- the orders with refund rows: the only ones whose net amount changes after their own date
-    select distinct purchase_orders.order_id
-    from refunds
-    inner join purchase_orders
-        on refunds.order_id = purchase_orders.order_id
+    -- the purchase orders with refund rows: the only ones whose net amount changes after their own date (a
+    -- few: the joins below are against them, not against every order)
+    select purchase_orders.*
+    from purchase_orders
+    inner join refunded_order_ids
+        on purchase_orders.order_id = refunded_order_ids.order_id
 
 ),
 
@@ -53,27 +61,25 @@ amount_changes as (
     -- own) from the order's date, and each refund row from its own date (one dated before its order counts
     -- from the order's date: an order and its refund are both in the past of any later scoring date)
     select
-        purchase_orders.order_id,
-        purchase_orders.ordered_date as changed_on_date,
-        purchase_orders.order_total_base - purchase_orders.refunded_amount_base as amount_change_base
+        order_id,
+        ordered_date as changed_on_date,
+        order_total_base - refunded_amount_base as amount_change_base
 
-    from purchase_orders
-    inner join refunded_orders
-        on purchase_orders.order_id = refunded_orders.order_id
+    from refunded_orders
 
     union all
 
     select
-        purchase_orders.order_id,
+        refunded_orders.order_id,
         case
-            when refunds.ordered_date > purchase_orders.ordered_date then refunds.ordered_date
-            else purchase_orders.ordered_date
+            when refunds.ordered_date > refunded_orders.ordered_date then refunds.ordered_date
+            else refunded_orders.ordered_date
         end as changed_on_date,
         refunds.order_total_base as amount_change_base
 
     from refunds
-    inner join purchase_orders
-        on refunds.order_id = purchase_orders.order_id
+    inner join refunded_orders
+        on refunds.order_id = refunded_orders.order_id
 
 ),
 
@@ -92,10 +98,10 @@ daily_changes as (
 stepped as (
 
     select
-        purchase_orders.order_id,
-        purchase_orders.customer_id,
-        purchase_orders.ordered_date,
-        purchase_orders.order_total_base,
+        refunded_orders.order_id,
+        refunded_orders.customer_id,
+        refunded_orders.ordered_date,
+        refunded_orders.order_total_base,
         daily_changes.changed_on_date as net_since_date,
         lead(daily_changes.changed_on_date) over (
             partition by daily_changes.order_id order by daily_changes.changed_on_date
@@ -107,8 +113,8 @@ stepped as (
         ) as net_total_base
 
     from daily_changes
-    inner join purchase_orders
-        on daily_changes.order_id = purchase_orders.order_id
+    inner join refunded_orders
+        on daily_changes.order_id = refunded_orders.order_id
 
 ),
 
@@ -126,9 +132,9 @@ unrefunded as (
         purchase_orders.order_total_base - purchase_orders.refunded_amount_base as net_total_base
 
     from purchase_orders
-    left join refunded_orders
-        on purchase_orders.order_id = refunded_orders.order_id
-    where refunded_orders.order_id is null
+    left join refunded_order_ids
+        on purchase_orders.order_id = refunded_order_ids.order_id
+    where refunded_order_ids.order_id is null
 
 ),
 

@@ -1,13 +1,14 @@
 """DuckDB's fast text parsing gives exactly the portable results, value for value.
 
 `macros/cross_db/rfm_text.sql` has a portable implementation (`default__`, used by PostgreSQL and Spark) and
-a DuckDB one (`duckdb__`) of `rfm_clean_text`, `rfm_parse_timestamp`, `rfm_is_decimal_text` and
-`rfm_parse_money`. The SQL of both is rendered once by dbt (`dbt compile --inline`), then evaluated side by
-side by plain DuckDB over a large adversarial corpus: systematic cross products of fragments (dates on and
-off the calendar, times, fractions, zones, whitespace of every kind, amounts with signs, leading zeros,
-15/16/17 integer digits, rounding at .005, exponents, separators, words), exhaustive ranges generated in
-SQL (every year 0000-9999 x month 00-13 x the days that matter, every HH:MM:SS up to 25:61:61, a million
-amounts around the rounding points), and hypothesis batches. Any difference fails, naming the first
+a DuckDB one (`duckdb__`) of `rfm_clean_text`, `rfm_parse_timestamp`, `rfm_is_decimal_text`, `rfm_parse_money`
+and `rfm_normalize_email`. The SQL of both is rendered once by dbt (`dbt compile --inline`), then evaluated
+side by side by plain DuckDB over a large adversarial corpus: systematic cross products of fragments (dates
+on and off the calendar, times, fractions, zones, whitespace of every kind, amounts with signs, leading
+zeros, 15/16/17 integer digits, rounding at .005, exponents, separators, words, addresses in upper case,
+full-width forms and with invisible characters), exhaustive ranges generated in SQL (every year 0000-9999 x
+month 00-13 x the days that matter, every HH:MM:SS up to 25:61:61, a million amounts around the rounding
+points), and hypothesis batches. Any difference fails, naming the first
 differing inputs. The portable SQL is also compared with the Python oracle on the Python-made corpus.
 """
 
@@ -24,9 +25,10 @@ import pytest
 from conftest import Workspace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import clean, parse_amount, parse_timestamp
+from oracle import clean, normalise_email, parse_amount, parse_timestamp
 
-MACROS = ("rfm_clean_text", "rfm_parse_timestamp", "rfm_is_decimal_text", "rfm_parse_money")
+PARSERS = ("rfm_parse_timestamp", "rfm_is_decimal_text", "rfm_parse_money")
+MACROS = ("rfm_clean_text", *PARSERS, "rfm_normalize_email")
 NEW_YORK = "America/New_York"
 MARK = "/*@@*/"
 
@@ -66,6 +68,11 @@ WORDS = ("", "nan", "NaN", "-nan", "inf", "-inf", "+inf", "Infinity", "-Infinity
          " \u0301", "\u0301 ", "T", " T ", "2024-01-01 00:00:00 ", "\t2024-02-29\r\n", "2024-02-29T", "2024-02-29 ",
          "2024-02-29 T00:00", "2024-02-29T 00:00", "2024/02/29", "2024.02.29", "20240229", "2024-02-29 00:00:00.0",
          "29-02-2024", "2024-W09-4", "2024-060", "2024-1-5 1:2:3")
+# Addresses: the ASCII fast path (printable, any case) and what only the translation handles.
+EMAILS = ("ann@example.com", "Ann.Lee+X@Example.COM", "a_b-c'd\\e!#$%&*/=?^`{|}~@x.io", "ＡＮＮ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+          "ann＠example.com", "an n@example.com", "ann@exam\u200bple.com", "\ufeffann@example.com", "ann@ex\u00a0ample.com",
+          "ann@example.com\u3000", "Ä@example.com", "ann\x7f@example.com", "ann\x00@x.io", "'",
+          "＇", "＼", "~", " ")
 
 
 def _wrap(values: Sequence[str]) -> Iterator[str]:
@@ -88,7 +95,7 @@ def python_corpus() -> list[str]:
     """Every value once, in a stable order."""
     timestamps = (y + "-" + m + "-" + d + t for y, m, d, t in itertools.product(YEARS, MONTHS, DAYS, TIMES))
     amounts = (s + i + p + f + t for s, i, p, f, t in itertools.product(SIGNS, INTEGERS, POINTS, FRACTIONS, TAILS))
-    wrapped = _wrap([*WORDS, "2024-02-29 12:00:00", "2023-02-29", "12.345", "-0.5", ".5", "5.", "C001", "abc def"])
+    wrapped = _wrap([*WORDS, "2024-02-29 12:00:00", "2023-02-29", "12.345", "-0.5", ".5", "5.", "C001", "abc def", *EMAILS])
     return list(dict.fromkeys(itertools.chain(timestamps, amounts, wrapped, WORDS, DST)))
 
 
@@ -230,7 +237,7 @@ def test_same_results_on_the_fragment_corpus(rendered: dict[str, str]) -> None:
 def test_same_results_on_exhaustive_ranges(rendered: dict[str, str]) -> None:
     con = _connect(sql=SQL_CORPUS)
     assert con.execute("select count(*) from corpus").fetchone()[0] > 1_000_000
-    stats = _assert_same(con, rendered, MACROS[1:])  # no whitespace here: clean_text is covered above
+    stats = _assert_same(con, rendered, PARSERS)  # no whitespace or addresses here: covered above
     assert stats["rfm_parse_timestamp"]["non_null"] > 500_000
     assert stats["rfm_parse_money"]["non_null"] > 200_000
 
@@ -247,12 +254,14 @@ def _oracle_money(value: str | None) -> Decimal | None:
 def test_portable_sql_matches_the_oracle(rendered: dict[str, str]) -> None:
     """The portable SQL itself follows docs/rules.md as the Python oracle reads it (on the fragment corpus)."""
     con = _connect(python_corpus())
-    cleaned, ts, money = (rendered["default__" + m] for m in ("rfm_clean_text", "rfm_parse_timestamp", "rfm_parse_money"))
+    macros = ("rfm_clean_text", "rfm_parse_timestamp", "rfm_parse_money", "rfm_normalize_email")
+    oracles = (clean, parse_timestamp, _oracle_money, normalise_email)
+    columns = ", ".join(rendered["default__" + m] for m in macros)
     mismatches: list[tuple] = []
-    for value, sql_clean, sql_ts, sql_money in con.execute(f"select v, {cleaned}, {ts}, {money} from corpus").fetchall():
-        expected = (clean(value), parse_timestamp(value), _oracle_money(value))
-        if (sql_clean, sql_ts, sql_money) != expected:
-            mismatches.append((value, (sql_clean, sql_ts, sql_money), expected))
+    for value, *found in con.execute(f"select v, {columns} from corpus").fetchall():
+        expected = [oracle(value) for oracle in oracles]
+        if found != expected:
+            mismatches.append((value, found, expected))
     assert not mismatches, f"{len(mismatches)} values differ from the oracle, first: {mismatches[:5]}"
     zoned = sum(1 for value in DST if parse_timestamp(value) is not None)
     assert zoned == len(DST), "every DST value parses"
