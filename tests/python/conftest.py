@@ -39,9 +39,9 @@ SEEDS_DIR = PROJECT_DIR / "seeds"
 # Fixed build day (var rfm_today) so results never depend on the clock.
 TODAY = date(2026, 11, 25)
 DEMO_SEED = 42
-# The property tests' seed: each CI run explores new examples (scripts/test.sh passes the day, YYYYMMDD, and
-# prints it); a local run is fixed. RFM_HYPOTHESIS_SEED=<seed> replays a run.
-HYPOTHESIS_SEED = int(os.environ.get("RFM_HYPOTHESIS_SEED", "0"))
+# The property tests' seed: fixed, so that CI's time and verdict do not move from run to run (issue 19);
+# RFM_HYPOTHESIS_SEED=<seed> explores other examples, and replays a run that printed it.
+HYPOTHESIS_SEED = int(os.environ.get("RFM_HYPOTHESIS_SEED", "20261201"))
 PUBLISHED_FILE = "rfm_marts.duckdb"
 
 RowsOrPath = Sequence[Row] | Path

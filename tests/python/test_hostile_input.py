@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, Row, expected_rejects, normalise_email, parse_bool
 
 SCRIPTS = PROJECT_DIR / "scripts"
-# No shrinking: an example is a dbt run, and the failing input is printed as it is. A few examples a run, new
-# ones each day (the seed of conftest.HYPOTHESIS_SEED).
+# No shrinking: an example is a dbt run, and the failing input is printed as it is. A few examples a run, the
+# same ones every run (the seed of conftest.HYPOTHESIS_SEED; RFM_HYPOTHESIS_SEED explores others).
 PROPERTY_SETTINGS = settings(max_examples=3, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

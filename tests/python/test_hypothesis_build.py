@@ -5,7 +5,7 @@ Examples mix the awkward cases real exports have: empty tables, one customer, al
 tiny amounts, unicode and quotes in ids and emails, padded and mixed-case text, dates at the edges, bad
 values of every kind. The raw tables are written directly (the loader has its own tests), so an example
 can also be empty. RFM_HYPOTHESIS_EXAMPLES sets how many examples run (default 15; each is a dbt build),
-RFM_HYPOTHESIS_SEED which (scripts/test.sh: the day); hypothesis_regressions.json holds the examples that
+RFM_HYPOTHESIS_SEED which (fixed by default: conftest.py); hypothesis_regressions.json holds the examples that
 must always run.
 """
 

@@ -9,7 +9,7 @@ the history's vars. After every step the incremental warehouse (`dbt build`, nev
 second warehouse rebuilt from scratch (`dbt build --full-refresh`) agree row for row on every mart
 (incremental_pair.MARTS).
 
-Bounded for CI: the day's seed (RFM_HYPOTHESIS_SEED, printed by scripts/test.sh) and RFM_STATEFUL_EXAMPLES sequences (default 1) of
+Bounded for CI: a fixed seed (conftest.HYPOTHESIS_SEED; RFM_HYPOTHESIS_SEED explores others) and RFM_STATEFUL_EXAMPLES sequences (default 1) of
 RFM_STATEFUL_STEPS steps (default 3); each step is two builds. For a longer local run:
 `RFM_STATEFUL_EXAMPLES=20 RFM_STATEFUL_STEPS=8 python -m pytest tests/python/test_incremental_stateful.py`.
 Every failing example it finds is kept below as a plain regression test, with the issue's reproductions.
@@ -187,7 +187,7 @@ IncrementalEqualsFullRefresh.TestCase.settings = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-# new sequences each day (conftest.HYPOTHESIS_SEED)
+# other sequences with RFM_HYPOTHESIS_SEED (conftest.HYPOTHESIS_SEED)
 test_incremental_equals_full_refresh = seed(HYPOTHESIS_SEED)(IncrementalEqualsFullRefresh).TestCase
 
 
