@@ -84,7 +84,7 @@ dbt build --vars "$build_vars" --target-path "$work/demo_build/target" --log-pat
 echo "==> pytest (hypothesis seed ${RFM_HYPOTHESIS_SEED:-fixed}: RFM_HYPOTHESIS_SEED=<seed> explores others)" >&2
 status=0
 python -m pytest "${selection[@]:-tests/python}" -q -p no:cacheprovider -n "${RFM_TEST_WORKERS:-2}" \
-    --dist worksteal --durations=15 || status=$?
+    --dist worksteal --durations=25 || status=$?
 # Exit code 5: no test ran. Fine for a targeted selection, a failure for the whole suite.
 if [ "$status" -eq 5 ] && [ "${#selection[@]}" -gt 0 ]; then status=0; fi
 if [ "$status" -eq 5 ]; then echo "error: the pytest suite collected no test" >&2; fi

@@ -88,6 +88,37 @@
     ) }}
 {% endtest %}
 
+{% test columns_not_null(model, columns) %}
+    {#- None of `columns` holds a null. One node and one scan per model instead of one per column: a build
+        runs a hundred fewer tests (docs/benchmarks.md). Each column holding nulls is named with their count. -#}
+    {%- set failures_sql -%}
+        with
+        counted as (
+            select
+                {%- for column in columns %}
+                count(*) - count({{ column }}) as nulls_{{ loop.index }},
+                {%- endfor %}
+                count(*) as n_rows
+            from {{ model }}
+        ),
+        by_column as (
+            {%- for column in columns %}
+            select '{{ column }}' as column_name, nulls_{{ loop.index }} as n_nulls, n_rows from counted
+            {{- " union all" if not loop.last }}
+            {%- endfor %}
+        )
+        select
+            {{ rfm_sentence(
+                model.identifier ~ ".{} is null on {} of {} rows",
+                ["by_column.column_name", "by_column.n_nulls", "by_column.n_rows"]
+            ) }}
+                as failure_message
+        from by_column
+        where by_column.n_nulls > 0
+    {%- endset -%}
+    {{ rfm_fail_with_messages(failures_sql, model.identifier ~ " has nulls where none are allowed") }}
+{% endtest %}
+
 {% test unique_combination(model, columns) %}
     {#- No combination of `columns` appears twice: each score cell maps to one segment only. -#}
     {%- set failures_sql -%}

@@ -43,6 +43,10 @@ CASES: dict[str, tuple[str, str]] = {
         " (select max(period_start_date) from main.rfm_segment_migration) and from_segment_code is not null",
         "migrations count",
     ),
+    "columns_not_null": (
+        "update main.customer_rfm set monetary = null where customer_id = (select min(customer_id) from main.customer_rfm)",
+        "customer_rfm.monetary is null on 1 of {customers} rows",
+    ),
     "unique_combination": (
         "insert into main.rfm_segment_trend select * from main.rfm_segment_trend"
         " where segment_code = 'champions' and period_start_date = (select max(period_start_date) from main.rfm_segment_trend)",
