@@ -37,23 +37,30 @@
     ])) }}
 {%- endmacro %}
 
-{% macro rfm_orders_validated_reset() %}
-    {#- Pre-hook of int_orders_validated: empties the stored rows, so that every raw row is validated
-        again, when the rules changed (rfm_order_rules_hash) or when a load they came from is no longer in
-        the raw table (the orders were replaced, not appended to). -#}
+{% macro rfm_customer_rules_hash() -%}
+    {#- What the validation of one customer row depends on besides the rows of its id: var
+        rfm_reporting_time_zone, which dates created_at. -#}
+    {{ dbt.hash("'" ~ rfm_reporting_time_zone() ~ "'") }}
+{%- endmacro %}
+
+{% macro rfm_validated_rows_reset(staged_model, rules_hash) %}
+    {#- Pre-hook of the incremental validation models (int_orders_validated, int_customers_validated):
+        empties the stored rows, so that every raw row is validated again, when the rules changed
+        (`rules_hash`) or when a load they came from is no longer in the raw table (it was replaced, not
+        appended to). -#}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where
             exists (
                 select 1
                 from {{ this }} as stored
-                where stored.validation_rules_hash <> {{ rfm_order_rules_hash() }}
+                where stored.validation_rules_hash <> {{ rules_hash }}
             )
             or exists (
                 select 1
                 from (select distinct load_id from {{ this }}) as stored_loads
                 left join (
-                    select distinct {{ rfm_load_id('load_id') }} as load_id from {{ ref('rfm', 'stg_raw__orders') }}
+                    select distinct {{ rfm_load_id('load_id') }} as load_id from {{ ref('rfm', staged_model) }}
                 ) as raw_loads
                     on stored_loads.load_id = raw_loads.load_id
                 where raw_loads.load_id is null
@@ -64,7 +71,7 @@
 {% macro rfm_customer_order_facts_reset() %}
     {#- Pre-hook of int_customer_order_facts: empties the stored facts, so that the run recomputes every
         customer, when they cannot be reused: every order row was validated again since they were stored
-        (see rfm_orders_validated_reset), an explicit as_of_date (now or in the run that stored them), or a
+        (see rfm_validated_rows_reset), an explicit as_of_date (now or in the run that stored them), or a
         scoring date that moved backwards. -#}
     {%- if is_incremental() -%}
         delete from {{ this }}

@@ -13,7 +13,7 @@
         ),
         'customers': (
             ['customer_id'],
-            ['email', 'first_name', 'created_at', 'country', 'accepts_marketing', 'concern'],
+            ['email', 'first_name', 'created_at', 'country', 'accepts_marketing', 'concern', 'load_id'],
         ),
         'email_events': (['customer_id', 'event_type', 'occurred_at'], []),
     }) }}

@@ -458,13 +458,21 @@ def bench_cluster(orders: int, orders_path: Path, customers_path: Path, work: Pa
 
 
 # ----------------------------------------------------------------------------------------------- daily
-def append_day(orders: Path, out: Path, share: float) -> Path:
-    """A day's new rows for `orders`: `share` new orders on the day after the last one, refunds of old orders
-    and late-arriving rows (loaded with load_raw.py --append)."""
+def append_day(orders: Path, customers: Path, out: Path, share: float) -> tuple[Path, Path]:
+    """A day's new rows for `orders` and `customers` (loaded with load_raw.py --append): `share` new orders on
+    the day after the last one, refunds of old orders and late-arriving rows; `share` of the customers with a
+    changed record (consent withdrawn, which replaces their earlier record)."""
     import duckdb
 
     con = duckdb.connect()
-    target = out / "orders.parquet"
+    target, changed = out / "orders.parquet", out / "customers.parquet"
+    con.execute(f"""
+        copy (
+            select * replace ('false' as accepts_marketing)
+            from read_parquet('{customers}')
+            where hash(customer_id) % 10000 < {int(share * 10000)}
+        ) to '{changed}' (format parquet, compression zstd)
+    """)
     con.execute(f"""
         copy (
             -- new orders of existing customers on 2026-07-01
@@ -486,7 +494,7 @@ def append_day(orders: Path, out: Path, share: float) -> Path:
                 and order_total::decimal(18, 2) > 5 and hash(order_id) % 100000 = 3
         ) to '{target}' (format parquet, compression zstd)
     """)
-    return target
+    return target, changed
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -535,7 +543,7 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
     day0 = run_measured("day 0 full build", orders, build, ws.env, ws.root / "day0.log")
     day_dir = work / f"day1_{orders}"
     day_dir.mkdir(exist_ok=True)
-    load(ws, append_day(orders_path, day_dir, share), customers_path, "--append")
+    load(ws, *append_day(orders_path, customers_path, day_dir, share), "--append")
     incremental = run_measured("day 1 incremental", orders, build, ws.env, ws.root / "day1_incremental.log")
     incremental_models = model_times(ws.target)
     # the floor of an incremental run: nothing new, so only dbt's fixed cost and the scoring of every customer

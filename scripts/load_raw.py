@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Load orders and customers files into the raw tables of the dbt target, as text.
 
-Both files are read and checked completely in an in-memory DuckDB first; only then are
-<schema>.orders and <schema>.customers replaced, together: in one transaction on DuckDB and PostgreSQL,
-and on Spark (which has no multi-table transactions) by writing both tables aside and then renaming them
+Every file is read and checked completely in an in-memory DuckDB first; only then are
+<schema>.orders and <schema>.customers written, together: in one transaction on DuckDB and PostgreSQL,
+and on Spark (which has no multi-table transactions) by writing the tables aside and then renaming them
 into place. A user error prints one `error: ...` line and exits with 2, leaving the existing raw tables
 untouched. With --email-events, the optional raw table email_events is checked and replaced together with
 the other two (docs/lifecycle.md); without it, an existing email_events table is left as it is.
@@ -13,9 +13,13 @@ per table, contract columns to the files' names (`orders: {order_id: id, ordered
 the var of the same name, so the same file serves dbt on tables already in the warehouse
 (`dbt build --vars "$(cat FILE)"`; docs/own-data.md).
 
-Every orders row gets the load_id of its load (bigint, larger than any before it in the table). With
---append, the orders file holds new rows only (a day's delta): they are added to <schema>.orders under a
-new load_id instead of replacing it, so that the daily dbt build validates only them (docs/incremental.md).
+Every orders and customers row gets the load_id of its load (bigint, larger than any before it in either
+table). Without --append both tables are replaced. With --append, both files hold a day's delta (new orders;
+new and changed customer records) and their rows are added to <schema>.orders and <schema>.customers under a
+new load_id, so that the daily dbt build validates only them (docs/incremental.md); a later record of a
+customer_id replaces an earlier one in the models, not here. --customers may then be left out (no customer
+changes: the table stays as it is), and a file with a header and no rows appends nothing. An append needs
+tables this loader wrote (with a load_id column).
 
 A Spark cluster reached through its Thrift server gets the rows as SQL literals, or, with --spark-shared-dir,
 as Parquet files in a folder it reads at the same path (docs/engines.md).
@@ -67,8 +71,10 @@ CUSTOMERS = TableSpec(
     ("customer_id", "email", "first_name", "created_at", "country", "accepts_marketing", "concern"),
     1,
 )
-# The column the loader adds to raw.orders: which load wrote the row (docs/incremental.md).
+# The column the loader adds to raw.orders and raw.customers: which load wrote the row (docs/incremental.md).
 LOAD_ID = "load_id"
+# The tables with a load_id, which --append appends to.
+STAMPED = (ORDERS, CUSTOMERS)
 # Optional third table (--email-events): replaced only when a file is given.
 EMAIL_EVENTS = TableSpec("email_events", ("customer_id", "event_type", "occurred_at"), 3)
 DELIMITERS = (",", ";", "\t", "|")
@@ -121,6 +127,11 @@ def spark_literal(value: str | int | None) -> str:
     if isinstance(value, int):
         return str(value)
     return "'" + value.translate(SPARK_ESCAPES) + "'"
+
+
+def written_columns(spec: TableSpec, text_type: str, bigint_type: str) -> list[tuple[str, str]]:
+    """(column, type) of a raw table as the loader writes it: text, and the load_id of a STAMPED table."""
+    return [(column, text_type) for column in spec.columns] + ([(LOAD_ID, bigint_type)] if spec in STAMPED else [])
 
 
 def first_line(exc: BaseException) -> str:
@@ -236,26 +247,28 @@ class Loader:
         self.column_map = column_map or {}  # the files' names of contract columns, where they differ
         self.delimiter = delimiter
         self.tables = tables  # the raw tables written together
-        self.append = append  # orders rows are added to raw.orders instead of replacing it
-        # microseconds since 1970 when loaded, and always above the table's latest one (clocks can step back)
+        self.append = append  # orders and customers rows are added to their tables instead of replacing them
+        # microseconds since 1970 when loaded, and always above the tables' latest one (clocks can step back)
         self.load_id = 0
 
     def appends(self, spec: TableSpec) -> bool:
-        return self.append and spec is ORDERS
+        return self.append and spec in STAMPED
 
-    def stamp_orders(self, has_load_ids: bool, latest: Callable[[], int | None], location: str) -> None:
-        """Choose the load_id of the staged orders, above the table's `latest()` one; an append needs a
-        table this loader wrote."""
-        if self.append and not has_load_ids:
-            raise UserError(
-                f"cannot append to {location}: its orders table does not exist or was not written by this loader"
-                f" (no {LOAD_ID} column); load the full orders file once without --append"
-            )
-        self.load_id = max(time.time_ns() // 1000, ((latest() if has_load_ids else None) or 0) + 1)
+    def stamp(self, ours: Sequence[TableSpec], latest: Callable[[TableSpec], int | None], location: str) -> None:
+        """Choose the load_id of the staged rows, above the `latest` one of every table in `ours` (those of
+        STAMPED that this loader wrote: with a load_id column); an append needs its tables among them."""
+        for spec in self.tables:
+            if self.appends(spec) and spec not in ours:
+                raise UserError(
+                    f"cannot append to {location}: its {spec.name} table does not exist or was not written by this"
+                    f" loader (no {LOAD_ID} column); load the full files once without --append"
+                )
+        # every stamped table counts, written by this load or not: a load's id stays above all earlier ones
+        self.load_id = max([time.time_ns() // 1000, *((latest(spec) or 0) + 1 for spec in ours)])
 
     def staged(self, spec: TableSpec) -> str:
-        """SELECT of a staged table as it is written: orders with their load_id."""
-        load_id = f", CAST({self.load_id} AS BIGINT) AS {LOAD_ID}" if spec is ORDERS else ""
+        """SELECT of a staged table as it is written: orders and customers with their load_id."""
+        load_id = f", CAST({self.load_id} AS BIGINT) AS {LOAD_ID}" if spec in STAMPED else ""
         return f"SELECT *{load_id} FROM stage_{spec.name}"
 
     def staged_parquet(self, spec: TableSpec, folder: Path) -> Path:
@@ -354,7 +367,8 @@ class Loader:
         select = ", ".join(f"{columns.get(wanted[c], 'NULL::VARCHAR')} AS {quote_ident(c)}" for c in spec.columns)
         self._run(label, f"CREATE OR REPLACE TABLE stage_{spec.name} AS SELECT {select} FROM {source}", params)
         (count,) = self._run(label, f"SELECT count(*) FROM stage_{spec.name}", [])[0]
-        if count == 0:
+        # an append of nothing is a quiet day; a replace by nothing is surely a wrong file
+        if count == 0 and not self.appends(spec):
             raise UserError(f"{label}: file has no data rows")
         return int(count)
 
@@ -412,17 +426,18 @@ class Loader:
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {target}")
-            has_load_ids = self.con.execute(
-                "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'rfm_target' AND schema_name = ?"
-                f" AND table_name = 'orders' AND column_name = '{LOAD_ID}'", [schema],
-            ).fetchone()[0]  # type: ignore[index]
-            self.stamp_orders(
-                bool(has_load_ids), lambda: self.con.execute(f"SELECT max({LOAD_ID}) FROM {target}.orders").fetchone()[0],  # type: ignore[index]
+            stamped = {name for (name,) in self.con.execute(
+                "SELECT table_name FROM duckdb_columns() WHERE database_name = 'rfm_target' AND schema_name = ?"
+                " AND column_name = ?", [schema, LOAD_ID],
+            ).fetchall()}
+            self.stamp(
+                [spec for spec in STAMPED if spec.name in stamped],
+                lambda spec: self.con.execute(f"SELECT max({LOAD_ID}) FROM {target}.{spec.name}").fetchone()[0],  # type: ignore[index]
                 f"{database} {schema}",
             )
             for spec in self.tables:
                 if self.appends(spec):
-                    self.con.execute(f"INSERT INTO {target}.orders BY NAME {self.staged(spec)}")
+                    self.con.execute(f"INSERT INTO {target}.{spec.name} BY NAME {self.staged(spec)}")
                 else:
                     self.con.execute(f"CREATE OR REPLACE TABLE {target}.{spec.name} AS {self.staged(spec)}")
             self.con.execute("COMMIT")
@@ -437,7 +452,7 @@ class Loader:
             self.con.execute("DETACH rfm_target")
 
     def replace_raw_postgres(self, target: dict[str, Any], schema: str) -> None:
-        """Swap both raw tables in one PostgreSQL transaction, streaming the staged rows with COPY."""
+        """Write the raw tables in one PostgreSQL transaction, streaming the staged rows with COPY."""
         psycopg2 = import_engine_module("psycopg2", target)
         from psycopg2 import sql
 
@@ -449,29 +464,38 @@ class Loader:
         try:
             with pg, pg.cursor() as cur:  # one transaction: committed on success, rolled back on any error
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                cur.execute(
+                    "SELECT table_name, column_name, data_type FROM information_schema.columns"
+                    " WHERE table_schema = %s ORDER BY table_name, ordinal_position",
+                    (schema,),
+                )
+                found: dict[str, list[tuple[str, str]]] = {}
+                for table_name, column, data_type in cur.fetchall():
+                    found.setdefault(table_name, []).append((column, data_type))
+
+                def is_ours(spec: TableSpec) -> bool:
+                    """Written by this loader: exactly its columns, in its order."""
+                    return found.get(spec.name) == written_columns(spec, "text", "bigint")
+
+                def latest(spec: TableSpec) -> int | None:
+                    cur.execute(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(LOAD_ID),
+                                                                        sql.Identifier(schema, spec.name)))
+                    return cur.fetchone()[0]
+
+                self.stamp([spec for spec in STAMPED if is_ours(spec)], latest, f"{target['location']} {schema}")
                 for spec in self.tables:
                     table = sql.Identifier(schema, spec.name)
-                    expected = [(column, "text") for column in spec.columns]
-                    expected += [(LOAD_ID, "bigint")] if spec is ORDERS else []
-                    cur.execute(
-                        "SELECT column_name, data_type FROM information_schema.columns"
-                        " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                        (schema, spec.name),
-                    )
-                    is_ours = cur.fetchall() == expected
-                    if spec is ORDERS:
-
-                        def latest() -> int | None:
-                            cur.execute(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(LOAD_ID), table))
-                            return cur.fetchone()[0]
-
-                        self.stamp_orders(is_ours, latest, f"{target['location']} {schema}")
-                    if not is_ours:
+                    written = written_columns(spec, "text", "bigint")
+                    if spec in STAMPED and found.get(spec.name) == written[:-1]:
+                        # An older loader's table, from before it wrote a load_id there: given the column, not
+                        # dropped (the staging views that dbt built on it would refuse that).
+                        cur.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(table, sql.Identifier(LOAD_ID)))
+                    elif not is_ours(spec):
                         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-                                                     for c, t in expected)
+                                                     for c, t in written)
                         cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
                         cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
-                    elif not self.appends(spec):
+                    if not self.appends(spec):
                         # Emptied, not dropped: the staging views that dbt built on it keep working.
                         cur.execute(sql.SQL("TRUNCATE {}").format(table))
                     copy = sql.SQL("COPY {} FROM STDIN").format(table)
@@ -544,16 +568,19 @@ class Loader:
                 raise UserError(f"cannot start a Spark session for {target['location']}: {first_line(exc)}") from None
             try:
                 spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_ident(schema)}")
-                orders = spark_ident(schema, "orders")
-                has_load_ids = spark.catalog.tableExists("orders", schema) and LOAD_ID in spark.table(orders).columns
-                self.stamp_orders(has_load_ids, lambda: spark.sql(f"SELECT max({LOAD_ID}) FROM {orders}").first()[0],
-                                  f"{target['location']} {schema}")
-                # Appended orders too are written aside: Parquet tables have no transactions, so the new table
+                ours = [spec for spec in STAMPED if spark.catalog.tableExists(spec.name, schema)
+                        and LOAD_ID in spark.table(spark_ident(schema, spec.name)).columns]
+
+                def latest(spec: TableSpec) -> int | None:
+                    return spark.sql(f"SELECT max({LOAD_ID}) FROM {spark_ident(schema, spec.name)}").first()[0]
+
+                self.stamp(ours, latest, f"{target['location']} {schema}")
+                # Appended tables too are written aside: Parquet tables have no transactions, so the new table
                 # holds old + new.
                 for spec in self.tables:
                     rows = spark.read.parquet(str(self.staged_parquet(spec, Path(tmp))))
                     if self.appends(spec):
-                        rows = spark.table(orders).unionByName(rows)
+                        rows = spark.table(spark_ident(schema, spec.name)).unionByName(rows)
                     rows.write.mode("overwrite").format("parquet").saveAsTable(spark_ident(schema, f"{spec.name}__loading"))
                 self._swap_in(spark.sql, schema)
             except (PySparkException, Py4JError) as exc:
@@ -580,28 +607,28 @@ class Loader:
                 # Spark replaces ${name} in SQL text by a setting's value: a customer's text must stay as typed.
                 cur.execute("SET spark.sql.variable.substitute=false")
                 cur.execute(f"CREATE DATABASE IF NOT EXISTS {spark_ident(schema)}")
-                orders = spark_ident(schema, "orders")
-                cur.execute(f"SHOW TABLES IN {spark_ident(schema)} LIKE 'orders'")
-                columns: list[str] = []
-                if cur.fetchall():
-                    cur.execute(f"SELECT * FROM {orders} LIMIT 0")
-                    columns = [d[0].rsplit(".", 1)[-1] for d in cur.description]  # PyHive says `table.column`
 
-                def latest() -> int | None:
-                    cur.execute(f"SELECT max({LOAD_ID}) FROM {orders}")
+                def has_load_ids(spec: TableSpec) -> bool:
+                    cur.execute(f"SHOW TABLES IN {spark_ident(schema)} LIKE '{spec.name}'")
+                    if not cur.fetchall():
+                        return False
+                    cur.execute(f"SELECT * FROM {spark_ident(schema, spec.name)} LIMIT 0")
+                    return LOAD_ID in [d[0].rsplit(".", 1)[-1] for d in cur.description]  # PyHive says `table.column`
+
+                def latest(spec: TableSpec) -> int | None:
+                    cur.execute(f"SELECT max({LOAD_ID}) FROM {spark_ident(schema, spec.name)}")
                     return cur.fetchone()[0]
 
-                self.stamp_orders(LOAD_ID in columns, latest, f"{target['location']} {schema}")
+                self.stamp([spec for spec in STAMPED if has_load_ids(spec)], latest, f"{target['location']} {schema}")
                 for spec in self.tables:
                     loading = spark_ident(schema, f"{spec.name}__loading")
-                    written = [(column, "STRING") for column in spec.columns]
-                    written += [(LOAD_ID, "BIGINT")] if spec is ORDERS else []
+                    written = written_columns(spec, "STRING", "BIGINT")
                     cur.execute(f"DROP TABLE IF EXISTS {loading}")
                     cur.execute(f"CREATE TABLE {loading} ({', '.join(f'{spark_ident(c)} {t}' for c, t in written)})"
                                 " USING parquet")
                     names = ", ".join(spark_ident(c) for c, _ in written)
                     if self.appends(spec):
-                        cur.execute(f"INSERT INTO {loading} SELECT {names} FROM {orders}")
+                        cur.execute(f"INSERT INTO {loading} SELECT {names} FROM {spark_ident(schema, spec.name)}")
                     if shared is None:
                         for values in self._spark_values(spec):
                             cur.execute(f"INSERT INTO {loading} VALUES {values}")
@@ -642,18 +669,21 @@ def shared_dir(value: str) -> Path:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = rfm_cli.ArgumentParser(
         description="Load orders and customers files (.csv, .csv.gz, .parquet) into the raw schema of the "
-        "dbt target, every column as text. Both files are validated before anything is replaced."
+        "dbt target, every column as text. Every file is validated before anything is written."
     )
     parser.add_argument("--orders", required=True, metavar="FILE", help="orders file")
-    parser.add_argument("--customers", required=True, metavar="FILE", help="customers file")
+    parser.add_argument("--customers", metavar="FILE",
+                        help="customers file; required unless --append (then leaving it out keeps raw.customers as it is)")
     parser.add_argument(
         "--email-events", metavar="FILE",
-        help="optional email events file (customer_id, event_type, occurred_at), replaced with the other two",
+        help="optional email events file (customer_id, event_type, occurred_at): replaces raw.email_events, with"
+        " --append too",
     )
     parser.add_argument(
         "--append", action="store_true",
-        help="add the orders file's rows to raw.orders (a day's new rows) instead of replacing it; customers"
-        " (and email events) are replaced as usual",
+        help="add the files' rows to raw.orders and raw.customers (a day's new orders, new and changed customers)"
+        " under a new load_id instead of replacing them; a file with no data rows appends nothing; email events"
+        " are replaced as usual",
     )
     parser.add_argument(
         "--column-map", metavar="FILE",
@@ -673,6 +703,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.customers is None and not args.append:
+        raise UserError("--customers is required (it may be left out only with --append: no customer changes)")
     target = resolve_target(args.profiles_dir, args.target)
     if args.spark_shared_dir is not None and (target["type"], target.get("method")) != ("spark", "thrift"):
         raise UserError(f"--spark-shared-dir is for a Spark target with `method: thrift`; target"
@@ -683,9 +715,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except duckdb.Error as exc:
         raise UserError(f"target '{target['target_name']}': bad DuckDB settings: {duckdb_cause(exc)[1]}") from None
     try:
-        files = ((ORDERS, args.orders), (CUSTOMERS, args.customers))
-        if args.email_events is not None:
-            files += ((EMAIL_EVENTS, args.email_events),)
+        given = ((ORDERS, args.orders), (CUSTOMERS, args.customers), (EMAIL_EVENTS, args.email_events))
+        files = tuple((spec, path) for spec, path in given if path is not None)
         specs = tuple(spec for spec, _ in files)
         column_map = read_column_map(args.column_map) if args.column_map else None
         loader = Loader(con, args.delimiter, specs, args.append, column_map, args.spark_shared_dir)
@@ -695,13 +726,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         REPLACERS[target["type"]](loader, target, args.schema)
     finally:
         con.close()
-    print(
-        f"{'appended' if args.append else 'loaded'} {counts['orders']} rows {'to' if args.append else 'into'}"
-        f" {args.schema}.orders and {counts['customers']} rows into "
-        f"{args.schema}.customers"
-        + (f" and {counts['email_events']} rows into {args.schema}.email_events" if "email_events" in counts else "")
-        + f" (target {target['target_name']}: {target['type']} {target['location']})"
-    )
+    appended = [f"{counts[spec.name]} rows to {args.schema}.{spec.name}" for spec in specs if loader.appends(spec)]
+    loaded = [f"{counts[spec.name]} rows into {args.schema}.{spec.name}" for spec in specs if not loader.appends(spec)]
+    done = [f"{verb} {' and '.join(parts)}" for verb, parts in (("appended", appended), ("loaded", loaded)) if parts]
+    if CUSTOMERS not in specs:
+        done.append(f"{args.schema}.customers left as it was")
+    print(f"{', '.join(done)} (target {target['target_name']}: {target['type']} {target['location']})")
     return 0
 
 

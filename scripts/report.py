@@ -318,11 +318,14 @@ def retention(data: ReportData) -> dict[str, Any] | None:
 
 def quality(data: ReportData) -> dict[str, Any]:
     def rate(row: Row) -> str:
-        return pct(row["rows_rejected"] / row["rows_in"]) if row["rows_in"] else "–"
+        # of the current rows, as the reject-share limits count them: a superseded customer record is neither
+        current = row["rows_valid"] + row["rows_rejected"]
+        return pct(row["rows_rejected"] / current) if current else "–"
 
     figures = [
         [
             row["source"], num(row["rows_in"]), num(row["rows_valid"]), num(row["rows_rejected"]), rate(row),
+            num(row["rows_superseded"]),
             num(row["amount_in"], 2), num(row["amount_rejected"], 2), num(row["orders_without_customer"]),
             num(row["customers_missing"]), num(row["customers_merged"]),
         ]

@@ -6,7 +6,7 @@
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
-    pre_hook="{{ rfm_orders_validated_reset() }}",
+    pre_hook="{{ rfm_validated_rows_reset('stg_raw__orders', rfm_order_rules_hash()) }}",
 ) }}
 
 {%- set content_columns = [

@@ -35,6 +35,24 @@ orders_without_customer as (
 
 ),
 
+superseded as (
+
+    -- raw customer records that a later load of their id replaced (the latest load wins): not validated,
+    -- but accounted for; a later copy of an order id is a duplicate or a conflict, never a replacement
+    select
+        'customers' as source,
+        (select count(*) from {{ ref('rfm', 'stg_raw__customers') }}) - count(*) as rows_superseded
+
+    from customers_checked
+
+    union all
+
+    select
+        'orders' as source,
+        cast(0 as bigint) as rows_superseded
+
+),
+
 merged_customers as (
 
     select count(*) as customers_merged
@@ -50,7 +68,7 @@ per_source as (
         {%- set refunded = spec.refunded or 'cast(null as decimal(18, 2))' %}
         select
             '{{ source_name }}' as source,
-            count(*) as rows_in,
+            count(*) as rows_validated,
             count(case when rejection_reason is null then 1 end) as rows_valid,
             count(rejection_reason) as rows_rejected,
             {%- for reason in all_reasons %}
@@ -76,6 +94,8 @@ final as (
 
     select
         per_source.*,
+        superseded.rows_superseded,
+        per_source.rows_validated + superseded.rows_superseded as rows_in,
         case when per_source.source = 'orders' then orders_without_customer.orders_without_customer end
             as orders_without_customer,
         case when per_source.source = 'orders' then orders_without_customer.customers_missing end
@@ -84,6 +104,8 @@ final as (
             as customers_merged
 
     from per_source
+    inner join superseded
+        on per_source.source = superseded.source
     cross join orders_without_customer
     cross join merged_customers
 
@@ -94,6 +116,7 @@ select
     rows_in,
     rows_valid,
     rows_rejected,
+    rows_superseded,
     {%- for reason in all_reasons %}
         rejected_{{ reason }},
     {%- endfor %}

@@ -138,7 +138,7 @@ class SparkClusterWorkspace(Workspace):
     def env(self) -> dict[str, str]:
         return {**super().env, "RFM_TARGET": "spark_cluster", "RFM_SPARK_SCHEMA": self.schemas["main"]}
 
-    def load(self, orders: RowsOrPath, customers: RowsOrPath, *extra: str) -> subprocess.CompletedProcess[str]:
+    def load(self, orders: RowsOrPath, customers: RowsOrPath | None, *extra: str) -> subprocess.CompletedProcess[str]:
         return super().load(orders, customers, "--schema", self.schemas["raw"], *extra)
 
     def dbt(self, *args: str, vars: dict | None = None, **options: Any) -> subprocess.CompletedProcess[str]:

@@ -58,17 +58,35 @@ class IncrementalPair:
     orders: list[Row] = field(default_factory=list)
     customers: list[Row] = field(default_factory=list)
     vars: dict[str, str] = field(default_factory=lambda: {"rfm_today": TODAY.isoformat()})
-    # order rows the incremental warehouse holds: the rest are appended by the next load
+    # order rows the warehouses hold: the rest are appended by the next load
     loaded: int = 0
+    # the customer records as last loaded: the ids whose records differ now are appended by the next load
+    loaded_customers: list[Row] = field(default_factory=list)
+
+    def changed_customers(self) -> list[Row] | None:
+        """Every record of the customer ids whose records changed since the last load (None: none changed).
+        A customer removed from `customers` cannot be appended: it stays until a replacing load."""
+        def records(rows: list[Row]) -> dict[str | None, list[tuple]]:
+            by_id: dict[str | None, list[tuple]] = {}
+            for row in rows:
+                by_id.setdefault(row["customer_id"], []).append(tuple(sorted(row.items())))
+            return {customer_id: sorted(found, key=repr) for customer_id, found in by_id.items()}
+
+        now, before = records(self.customers), records(self.loaded_customers)
+        changed = [row for row in self.customers if now[row["customer_id"]] != before.get(row["customer_id"])]
+        return changed or None
 
     def load(self, *, replace: bool = False) -> None:
-        """The incremental warehouse appends the new order rows (or takes them all, `replace`); the full one
-        always gets everything. Customers are replaced by every load, as scripts/load_raw.py does."""
+        """Both warehouses get the same loads, as scripts/load_raw.py makes them: the new order rows and the
+        changed customers appended (the latest load of a customer wins), or everything (`replace`, the first
+        load, or no new order row)."""
         new = self.orders[self.loaded:]
-        appended = () if replace or self.loaded == 0 or not new else ("--append",)
-        both(lambda: self.incremental.load(new if appended else self.orders, self.customers, *appended),
-             lambda: self.full.load(self.orders, self.customers))
-        self.loaded = len(self.orders)
+        if replace or self.loaded == 0 or not new:
+            args: tuple = (self.orders, self.customers)
+        else:
+            args = (new, self.changed_customers(), "--append")
+        both(lambda: self.incremental.load(*args), lambda: self.full.load(*args))
+        self.loaded, self.loaded_customers = len(self.orders), list(self.customers)
 
     def build(self) -> None:
         both(lambda: self.incremental.dbt(*INCREMENTAL_BUILD, vars=self.vars),

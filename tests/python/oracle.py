@@ -5,7 +5,8 @@ second time, so that pytest can compare the SQL result with this one customer by
 in comments refer to docs/rules.md.
 
 Input rows are dicts of raw text (or None), exactly as loaded into `raw.orders` / `raw.customers`; all
-normalising is done here.
+normalising is done here. A customer row may also carry its raw `load_id` (an int): a later load of an id
+replaces its earlier records.
 """
 
 from __future__ import annotations
@@ -274,10 +275,22 @@ def _check_orders(
     return kept, rejects
 
 
+def current_customer_records(customers: Iterable[Row]) -> list[dict[str, str | None]]:
+    """§3: of the records of one customer_id, those of its latest load (the raw row's `load_id`; a row without
+    one is of the newest load) are the customer, the others are superseded; a record without an id is its own."""
+    rows = [(normalise(r, CUSTOMER_COLUMNS), math.inf if r.get("load_id") is None else int(r["load_id"]))
+            for r in customers]
+    latest: dict[str, float] = {}
+    for row, load in rows:
+        if row["customer_id"] is not None:
+            latest[row["customer_id"]] = max(load, latest.get(row["customer_id"], -math.inf))
+    return [row for row, load in rows if row["customer_id"] is None or load == latest[row["customer_id"]]]
+
+
 def _check_customers(customers: Iterable[Row], zone: str) -> tuple[list[Customer], list[Reject]]:
     rejects: list[Reject] = []
     accepted: list[Customer] = []
-    for row in _dedupe([normalise(r, CUSTOMER_COLUMNS) for r in customers], "customer_id", "customers", rejects):
+    for row in _dedupe(current_customer_records(customers), "customer_id", "customers", rejects):
         created_at = parse_timestamp(row["created_at"], zone)
         if row["created_at"] is not None and created_at is None:
             rejects.append(("customers", row["customer_id"], "unparseable_created_at"))

@@ -28,7 +28,7 @@ from test_campaigns import COHORT, FLOW, PLANTED_UPLIFT, planted_demo
 from test_campaigns import VARS as PLANTED_VARS
 from test_clv import (DROPOUT_PARAMETERS, assert_dropout_spread, assert_predictions_match, prediction_rows,
                       seed_parameters)
-from test_incremental import DIRTY, next_customers, next_day, read_rows, write_rows
+from test_incremental import DIRTY, customer_delta, next_day, read_rows, write_rows
 from test_time_zones import CUSTOMERS as PLATFORM_CUSTOMERS
 from test_time_zones import ORDERS as PLATFORM_ORDERS
 from test_time_zones import ZONED_VARS
@@ -88,7 +88,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, s
                     day = ws.root / "day"
                     day.mkdir()
                     ws.load(write_rows(day / "orders.csv", next_day(orders), ORDER_COLUMNS),
-                            write_rows(day / "customers.csv", next_customers(customers, orders), CUSTOMER_COLUMNS),
+                            write_rows(day / "customers.csv", customer_delta(customers, orders), CUSTOMER_COLUMNS),
                             "--append")
                     ws.dbt("build", vars=build_vars)
                 built[engine, dataset] = ws

@@ -13,12 +13,13 @@ appended to.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 from conftest import DIRTY_VARS as DIRTY
-from conftest import DemoData, Workspace
-from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS
+from conftest import RFM_FIELDS, SEEDS_DIR, TODAY, DemoData, Workspace, assert_rfm_rows_match
+from oracle import CUSTOMER_COLUMNS, ORDER_COLUMNS, expected_customer_rfm, parse_bool
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "int_purchases_aggregated_to_customers")
 BUILD = ("build", "--select", "+customer_rfm", "+rfm_segment_summary", "--indirect-selection", "cautious")
@@ -66,12 +67,32 @@ def next_day(orders: list[dict[str, str]]) -> list[dict[str, str]]:
     ]
 
 
-def next_customers(customers: list[dict[str, str]], orders: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The whole customer export again, plus a person who signs up again with an earlier creation date and
-    so takes over an old customer's orders."""
+def customer_delta(customers: list[dict[str, str]], orders: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The day's new and changed customer records (appended: the latest load of an id wins): a person who
+    signs up again with an earlier creation date and so takes over an old customer's orders, a changed email,
+    a refusal of marketing, a consent given again after a refusal (the old refusal still wins), and two
+    conflicting records of one customer (rejected both: the customer's orders become late-arriving)."""
     old = [o for o in orders if not o["refund_of_order_id"] and o["status"] in ("completed", "shipped")][10]
     merged = next(c for c in customers if c["email"] and c["customer_id"] == old["customer_id"])
-    return customers + [{**merged, "customer_id": "C9999999", "created_at": "2020-01-01 00:00:00"}]
+    once = Counter(c["customer_id"] for c in customers)
+    plain = [c for c in customers if c["customer_id"] and once[c["customer_id"]] == 1 and c["email"]
+             and c["customer_id"] != merged["customer_id"]]
+    moved, refusing, conflicting = plain[100], plain[200], plain[300]
+    refused = next(c for c in plain[301:] if parse_bool(c["accepts_marketing"]) is False)
+    return [
+        {**merged, "customer_id": "C9999999", "created_at": "2020-01-01 00:00:00"},
+        {**moved, "email": "moved.away@example.com"},
+        {**refusing, "accepts_marketing": "false"},
+        {**refused, "accepts_marketing": "true"},
+        {**conflicting, "first_name": "Ann"},
+        {**conflicting, "first_name": "Anna"},
+    ]
+
+
+def apply_delta(customers: list[dict[str, str]], delta: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The full customer export after the day: each changed customer's records replaced by its new ones."""
+    changed = {c["customer_id"] for c in delta}
+    return [c for c in customers if c["customer_id"] not in changed] + delta
 
 
 # what a run writes besides the results: when it ran (and, on the facts it recomputed, its scoring date)
@@ -84,7 +105,7 @@ def table_rows(ws: Workspace, table: str) -> list[tuple]:
 
 
 def assert_same_tables(ws: Workspace, full: Workspace) -> None:
-    for table in (*MARTS, *RUN_COLUMNS):
+    for table in (*MARTS, "int_customers_validated", *RUN_COLUMNS):
         assert table_rows(ws, table) == table_rows(full, table), table
 
 
@@ -112,7 +133,8 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo_data: De
     day = tmp_path / "day1"
     day.mkdir()
     new_orders = write_rows(day / "orders.csv", next_day(old_orders), ORDER_COLUMNS)
-    new_customers = write_rows(day / "customers.csv", next_customers(customers, old_orders), CUSTOMER_COLUMNS)
+    delta = customer_delta(customers, old_orders)
+    new_customers = write_rows(day / "customers.csv", delta, CUSTOMER_COLUMNS)
     ws.load(new_orders, new_customers, "--append")
     ws.dbt(*BUILD, vars=DIRTY)
     # only the new rows and the old rows they depend on were validated, and only their customers recomputed
@@ -122,6 +144,13 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo_data: De
         "select count(*) from main.int_orders_validated where rejection_reason = 'orphan_refund'"
         " and validated_at = (select max(validated_at) from main.int_orders_validated)"
     )[0][0] >= 1
+    # of the customers, only the day's records were validated: they replaced the stored records of their ids
+    assert ws.query("select count(*) from main.int_customers_validated where load_id ="
+                    " (select max(load_id) from main.int_customers_validated)")[0][0] == len(delta)
+    # and every customer is as the plain-Python oracle reads the raw tables, loads and all
+    raw = {table: ws.query_dicts(f"select * from raw.{table}") for table in ("orders", "customers")}
+    expected = expected_customer_rfm(raw["orders"], raw["customers"], seeds_dir=SEEDS_DIR, today=TODAY)
+    assert_rfm_rows_match(ws.query_dicts(f"select {', '.join(RFM_FIELDS)} from main.customer_rfm"), expected)
     full = assert_same_as_full_refresh(ws, tmp_path / "full", DIRTY)
 
     # a second run with nothing new changes nothing
@@ -154,7 +183,8 @@ def test_incremental_day_equals_full_refresh(tmp_path: Path, dirty_demo_data: De
 
     # orders replaced by a full export (not appended to): every row is validated again
     all_orders = write_rows(day / "all_orders.csv", old_orders + next_day(old_orders), ORDER_COLUMNS)
-    ws.load(all_orders, new_customers)
+    all_customers = write_rows(day / "all_customers.csv", apply_delta(customers, delta), CUSTOMER_COLUMNS)
+    ws.load(all_orders, all_customers)
     ws.dbt(*BUILD, vars=DIRTY)
     assert last_run_rows(ws, "int_orders_validated") == rows_before + 25
     assert_same_as_full_refresh(ws, tmp_path / "full_replaced", DIRTY)

@@ -137,7 +137,9 @@ class IncrementalEqualsFullRefresh(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def change_customers(self, data: st.DataObject) -> None:
-        """A new merge, a survivor swap, a consent change or a customer leaving, with the next day's orders."""
+        """A new merge, a survivor swap, a consent change, a conflicting record or a customer leaving, with the
+        next day's orders: appended as the changed customer's records (a customer leaving stays in the raw
+        table until a replacing load)."""
         customers = self.pair.customers
         index = data.draw(st.integers(0, len(customers) - 1), label="customer")
         change = data.draw(st.sampled_from(("merge", "swap", "consent", "leave", "concern")), label="change")
@@ -207,6 +209,8 @@ def test_fixed_sequence_on_other_engine(engine: str, tmp_path: Path) -> None:
         pair.orders += [order("n1", "A1", date(2026, 6, 2), "12.50"),
                         order("n2", "B1", date(2026, 6, 2), "-3.00", refund_of="o3"),
                         order("n3", "C2", date(2026, 2, 1), "8.00"), {**pair.orders[4], "order_total": "1.00"}]
+        # and an appended customer record: a new email merges C1 into the customers of a@x.com
+        pair.customers[5] = {**pair.customers[5], "email": "a@x.com"}
         pair.vars["rfm_today"] = "2026-06-02"
         pair.step()
         # the survivor of a merge changes, and an order moves to another customer by a replacing load

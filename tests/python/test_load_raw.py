@@ -46,16 +46,24 @@ class Env:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def load(self, orders: Path | str, customers: Path | str, *extra: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "scripts/load_raw.py", "--orders", str(orders), "--customers", str(customers), *extra]
+    def load(self, orders: Path | str, customers: Path | str | None, *extra: str) -> subprocess.CompletedProcess[str]:
+        """Run the loader; customers None leaves --customers out."""
+        files = ["--orders", str(orders)] + ([] if customers is None else ["--customers", str(customers)])
+        command = [sys.executable, "scripts/load_raw.py", *files, *extra]
         return subprocess.run(command, cwd=ROOT, env=self.environ, capture_output=True, text=True, timeout=60)
 
     def table(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """The rows as loaded (orders without the load_id the loader adds: see test_append_*)."""
-        columns = "* EXCLUDE (load_id)" if name == "orders" else "*"
+        """The rows as loaded (orders and customers without the load_id the loader adds: see test_append_*)."""
+        columns = "* EXCLUDE (load_id)" if name in ("orders", "customers") else "*"
         with duckdb.connect(str(self.db), read_only=True) as con:
             result = con.execute(f"SELECT {columns} FROM raw.{name}")
             return [d[0] for d in result.description], result.fetchall()
+
+    def loads(self, name: str) -> list[tuple[int, list[str]]]:
+        """(load_id, sorted ids) of each load in raw.orders or raw.customers, oldest first."""
+        key = {"orders": "order_id", "customers": "customer_id"}[name]
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.execute(f"SELECT load_id, list({key} ORDER BY {key}) FROM raw.{name} GROUP BY 1 ORDER BY 1").fetchall()
 
 
 @pytest.fixture
@@ -253,7 +261,7 @@ def test_append_adds_orders_under_a_new_load_id(env: Env) -> None:
     orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
     first = env.write("o1.csv", "order_id,customer_id,ordered_at,order_total\nO1,C1,2024-01-02,5\n")
     refused = env.load(first, customers, "--append")
-    assert_user_error(refused, "cannot append", "load the full orders file once without --append")
+    assert_user_error(refused, "cannot append", "its orders table", "load the full files once without --append")
     assert env.load(first, customers).returncode == 0
     result = env.load(orders, customers, "--append")
     assert result.returncode == 0, result.stderr
@@ -271,3 +279,97 @@ def test_append_adds_orders_under_a_new_load_id(env: Env) -> None:
     assert env.load(first, customers).returncode == 0
     with duckdb.connect(str(env.db), read_only=True) as con:
         assert con.execute("SELECT count(*), min(load_id) > ? FROM raw.orders", [loads[2][0]]).fetchone() == (1, True)
+
+
+def test_full_loads_write_the_orders_load_id_on_customers(env: Env) -> None:
+    orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    assert env.load(orders, customers).returncode == 0
+    first = env.loads("customers")
+    assert [ids for _, ids in first] == [["C1"]] and env.loads("orders")[0][0] == first[0][0]
+    # a full load replaces customers too, under a later load_id
+    assert env.load(orders, env.write("c2.csv", "customer_id\nC2\nC3\n")).returncode == 0
+    [(load_id, ids)] = env.loads("customers")
+    assert ids == ["C2", "C3"] and load_id == env.loads("orders")[0][0] > first[0][0]
+
+
+def test_append_adds_customers_under_the_orders_load_id(env: Env) -> None:
+    orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    assert env.load(orders, customers).returncode == 0
+    # the day's delta: C1 changed, C2 new (which record wins is the models' rule, not the loader's)
+    day_orders = env.write("day_o.csv", "order_id,customer_id,ordered_at,order_total\nO3,C2,2024-02-01,7\n")
+    day_customers = env.write("day_c.csv", "customer_id,email\nC2,b@example.com\nC1,new@example.com\n")
+    result = env.load(day_orders, day_customers, "--append")
+    assert result.returncode == 0, result.stderr
+    assert "appended 1 rows to raw.orders and 2 rows to raw.customers (" in result.stdout
+    customer_loads, order_loads = env.loads("customers"), env.loads("orders")
+    assert [ids for _, ids in customer_loads] == [["C1"], ["C1", "C2"]]
+    assert [load_id for load_id, _ in customer_loads] == [load_id for load_id, _ in order_loads]
+    assert customer_loads[0][0] < customer_loads[1][0]
+    assert env.table("customers")[1] == [
+        ("C1", "a@example.com", "Zoé", "2023-12-01", "FR", "true", None),
+        ("C2", "b@example.com", None, None, None, None, None),
+        ("C1", "new@example.com", None, None, None, None, None),
+    ]
+    # a failed append changes neither table
+    before = env.loads("orders"), env.loads("customers")
+    assert_user_error(env.load(day_orders, env.write("bad.csv", "id\nC9\n"), "--append"), "customers file", "'customer_id'")
+    assert (env.loads("orders"), env.loads("customers")) == before
+
+
+def test_append_without_customers_leaves_them_as_they_are(env: Env) -> None:
+    orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    # a full load needs them: it replaces raw.customers
+    assert_user_error(env.load(orders, None), "--customers is required", "--append")
+    assert not env.db.exists()
+    assert env.load(orders, customers).returncode == 0
+    before = env.loads("customers")
+    result = env.load(env.write("day.csv", "order_id,customer_id,ordered_at,order_total\nO3,C1,2024-02-01,7\n"), None,
+                      "--append")
+    assert result.returncode == 0, result.stderr
+    assert "appended 1 rows to raw.orders, raw.customers left as it was (" in result.stdout
+    assert env.loads("customers") == before
+    assert [ids for _, ids in env.loads("orders")] == [["  O2 ", "O1"], ["O3"]]
+
+
+def test_header_only_files_append_nothing_but_replace_nothing_either(env: Env) -> None:
+    orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    no_orders = env.write("none_o.csv", "order_id,customer_id,ordered_at,order_total\n")
+    no_customers = env.write("none_c.csv", "customer_id,email\n")
+    # without --append an empty file would replace a table by nothing: refused, for either table
+    assert_user_error(env.load(orders, no_customers), "customers file", "none_c.csv", "no data rows")
+    assert not env.db.exists()
+    assert env.load(orders, customers).returncode == 0
+    before = env.loads("orders"), env.loads("customers")
+    # a quiet day
+    result = env.load(no_orders, no_customers, "--append")
+    assert result.returncode == 0, result.stderr
+    assert "appended 0 rows to raw.orders and 0 rows to raw.customers (" in result.stdout
+    assert (env.loads("orders"), env.loads("customers")) == before
+    # email events are replaced even with --append: an empty file is still refused
+    no_events = env.write("none_e.csv", "customer_id,event_type,occurred_at\n")
+    assert_user_error(env.load(no_orders, None, "--append", "--email-events", str(no_events)),
+                      "email_events file", "no data rows")
+
+
+def test_append_to_customers_not_written_by_the_loader_is_refused(env: Env) -> None:
+    orders, customers = env.write("o.csv", ORDERS_CSV), env.write("c.csv", CUSTOMERS_CSV)
+    assert env.load(orders, customers).returncode == 0
+    with duckdb.connect(str(env.db)) as con:  # as another tool, or this loader before customers had a load_id, wrote it
+        con.execute("CREATE OR REPLACE TABLE raw.customers AS SELECT * EXCLUDE (load_id) FROM raw.customers")
+
+    def foreign_customers() -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(env.db), read_only=True) as con:
+            return con.execute("SELECT * FROM raw.customers").fetchall()
+
+    before = env.loads("orders"), foreign_customers()
+    line = assert_user_error(env.load(orders, customers, "--append"), "cannot append", "its customers table",
+                             "(no load_id column)", "load the full files once without --append")
+    assert "its orders table" not in line
+    assert (env.loads("orders"), foreign_customers()) == before
+    # appending orders alone does not touch that table, so it may
+    assert env.load(orders, None, "--append").returncode == 0
+    assert foreign_customers() == before[1] and len(env.loads("orders")) == 2
+    # a full load writes it again, with load_ids: appends work from then on
+    assert env.load(orders, customers).returncode == 0
+    assert env.load(orders, customers, "--append").returncode == 0
+    assert len(env.loads("customers")) == 2

@@ -1,6 +1,6 @@
 """scripts/load_raw.py on PostgreSQL and Spark: the raw tables hold the same text as on DuckDB, --append
-adds rows under a later load_id, and on PostgreSQL a failed load changes nothing (one transaction), with a
-one-line error."""
+adds orders and customers rows under a later load_id (customers left as they are when not given), and on
+PostgreSQL a failed load changes nothing (one transaction), with a one-line error."""
 
 from __future__ import annotations
 
@@ -41,14 +41,17 @@ def write_inputs(root: Path) -> tuple[Path, Path]:
 
 
 def loaded_text(ws: EngineWorkspace, orders: Path, customers: Path, *extra: str) -> list[list[dict[str, str]]]:
-    """Load, then append the same files: the raw tables' rows as text, load ids apart."""
+    """Load, append the same files, then append the orders alone: the raw tables' rows as text, load ids apart."""
     ws.load(orders, customers, *extra)
     ws.load(orders, customers, "--append", *extra)
-    # load ids are times: they differ between engines, and each append has a later one
-    raw_orders = ws.read_table("raw", "orders")
+    ws.load(orders, None, "--append", *extra)
+    # load ids are times: they differ between engines, and each append has a later one; customers rows have
+    # their load's, and the last load left them as they were
+    raw_orders, raw_customers = ws.read_table("raw", "orders"), ws.read_table("raw", "customers")
     loads = sorted({row.pop("load_id") for row in raw_orders})
-    assert len(loads) == 2 and loads[0] > 10**15, loads
-    return [sorted(as_text(raw_orders), key=repr), sorted(as_text(ws.read_table("raw", "customers")), key=repr)]
+    assert len(loads) == 3 and loads[0] > 10**15, loads
+    assert sorted({row.pop("load_id") for row in raw_customers}) == loads[:2]
+    return [sorted(as_text(raw_orders), key=repr), sorted(as_text(raw_customers), key=repr)]
 
 
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
@@ -95,6 +98,32 @@ def test_postgres_failed_load_changes_nothing(tmp_path: Path) -> None:
             f"{ws.server['port']}/{ws.dbname}: \"customers\" is not a table"
         ]
         assert ws.read_table("raw", "orders") == before
+
+
+@pytest.mark.skipif("postgres" not in OTHER_ENGINES, reason="PostgreSQL is not up")
+def test_postgres_customers_of_an_older_loader_get_a_load_id(tmp_path: Path) -> None:
+    """raw.customers as a loader wrote it before customers had a load_id, with a view on it (dbt's staging):
+    an append is refused, naming customers; a full load adds the column instead of dropping the table."""
+    orders, customers = write_inputs(tmp_path / "input")
+    with engine_workspace("postgres", tmp_path / "ws") as ws:
+        assert isinstance(ws, PostgresWorkspace)
+        ws.load(orders, customers)
+        with closing(ws.connect()) as con, con, con.cursor() as cur:  # the inner `con` commits
+            cur.execute("alter table raw.customers drop column load_id;"
+                        " create view public.stg_customers as select * from raw.customers")
+        command = [sys.executable, str(PROJECT_DIR / "scripts" / "load_raw.py"), "--orders", str(orders),
+                   "--customers", str(customers), "--profiles-dir", str(ws.root / "profiles")]
+        refused = subprocess.run([*command, "--append"], cwd=PROJECT_DIR, env=ws.env, capture_output=True, text=True,
+                                 timeout=120)
+        assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "its customers table" in refused.stderr and "load the full files once without --append" in refused.stderr
+        ws.load(orders, customers)
+        with closing(ws.connect()) as con, con.cursor() as cur:
+            cur.execute("select count(*) from public.stg_customers")
+            assert cur.fetchone() == (4,)
+            cur.execute("select count(distinct customers.load_id), min(customers.load_id) = max(orders.load_id)"
+                        " from raw.customers cross join raw.orders")
+            assert cur.fetchone() == (1, True)
 
 
 @pytest.mark.skipif("spark-cluster" not in OTHER_ENGINES, reason="the Spark cluster is not up")

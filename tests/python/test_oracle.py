@@ -209,6 +209,28 @@ def test_customer_rejects() -> None:
     ])
 
 
+def test_latest_load_of_a_customer_wins() -> None:
+    loaded = [
+        {**customer("moved", email="old@x.com"), "load_id": 1}, {**customer("moved", email="new@x.com"), "load_id": 2},
+        {**customer("fixed", email="a@x"), "load_id": 1}, {**customer("fixed", email="b@x"), "load_id": 1},
+        {**customer("fixed", email="c@x"), "load_id": 2},  # a later single record resolves the conflict
+        {**customer("clash", email="p@x"), "load_id": 1},
+        {**customer("clash", email="q@x"), "load_id": 3}, {**customer("clash", email="r@x"), "load_id": 3},
+        {**customer(None), "load_id": 1}, {**customer(None), "load_id": 2},  # never superseded
+        {**customer(" moved "), "load_id": 1},  # the id as cleaned: an earlier record of `moved`
+    ]
+    assert Counter(rejects([], loaded)) == Counter([
+        ("customers", "clash", "conflicting_duplicate"), ("customers", "clash", "conflicting_duplicate"),
+        ("customers", None, "missing_customer_id"), ("customers", None, "missing_customer_id"),
+    ])
+    current = {row["customer_id"]: row["email"] for row in oracle.current_customer_records(loaded) if row["customer_id"]}
+    assert current == {"moved": "new@x.com", "fixed": "c@x", "clash": "r@x"}
+    # a superseded record's refusal still suppresses its address (§4: a refusal from any record wins)
+    refusal = [{**customer("k", email="k@x", accepts_marketing="false"), "load_id": 1},
+               {**customer("k", email="k@x", accepts_marketing="true"), "load_id": 2}]
+    assert oracle.refused_emails(refusal) == {"k@x"}
+
+
 # --------------------------------------------------------------------------------------------- merge (§4)
 
 

@@ -22,7 +22,7 @@ import yaml
 from conftest import DIRTY_VARS as DIRTY
 from conftest import MESSY_VARS, PROJECT_DIR, TODAY, DemoData, Workspace, copy_project
 from test_history import HISTORY_MODELS, HISTORY_SQL, SCORE_COLUMNS, _by_customer
-from test_incremental import (BUILD, CUSTOMER_COLUMNS, ORDER_COLUMNS, assert_same_as_full_refresh, next_customers,
+from test_incremental import (BUILD, CUSTOMER_COLUMNS, ORDER_COLUMNS, assert_same_as_full_refresh, customer_delta,
                               next_day, read_rows, write_rows)
 from test_oracle import assert_same_rejects, assert_same_rfm
 
@@ -181,7 +181,7 @@ def test_lookback_of_zero_days_equals_full_refresh(dirty_demo_data: DemoData, tm
     day = tmp_path / "day"
     day.mkdir()
     ws.load(write_rows(day / "orders.csv", next_day(orders), ORDER_COLUMNS),
-            write_rows(day / "customers.csv", next_customers(customers, orders), CUSTOMER_COLUMNS), "--append")
+            write_rows(day / "customers.csv", customer_delta(customers, orders), CUSTOMER_COLUMNS), "--append")
     ws.dbt(*BUILD, vars=settings)
     assert_same_as_full_refresh(ws, tmp_path / "full", settings)
 

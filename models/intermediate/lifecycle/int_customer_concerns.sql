@@ -1,8 +1,10 @@
 with
 
-staged_customers as (
+customers as (
 
-    select * from {{ ref('rfm', 'stg_raw__customers') }}
+    -- each accepted id's current record (its latest load's)
+    select * from {{ ref('rfm', 'int_customers_validated') }}
+    where rejection_reason is null
 
 ),
 
@@ -21,15 +23,15 @@ final as (
             min(
                 case
                     when customer_ids.customer_id = customer_ids.merged_into_customer_id
-                        then staged_customers.concern
+                        then customers.concern
                 end
             ),
-            min(staged_customers.concern)
+            min(customers.concern)
         ) as concern
 
     from customer_ids
-    inner join staged_customers
-        on customer_ids.customer_id = staged_customers.customer_id
+    inner join customers
+        on customer_ids.customer_id = customers.customer_id
     group by customer_ids.merged_into_customer_id
 
 )

@@ -18,7 +18,9 @@ cleaned as (
         {{ rfm_clean_text(columns['created_at']) }} as created_at_text,
         upper({{ rfm_clean_text(columns['country']) }}) as country,
         {{ rfm_clean_text(columns['accepts_marketing']) }} as accepts_marketing_text,
-        lower({{ rfm_clean_text(columns['concern']) }}) as concern
+        lower({{ rfm_clean_text(columns['concern']) }}) as concern,
+        -- which load wrote the row (scripts/load_raw.py); null in raw tables written otherwise
+        cast({{ columns['load_id'] }} as bigint) as load_id
 
     from source
 
@@ -35,7 +37,8 @@ parsed as (
         country,
         accepts_marketing_text,
         {{ rfm_parse_boolean('accepts_marketing_text') }} as accepts_marketing,
-        concern
+        concern,
+        load_id
 
     from cleaned
 
