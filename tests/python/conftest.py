@@ -156,8 +156,11 @@ class Workspace(rfm_cli.workspace.Workspace):
             env = {**env, "RFM_DUCKDB_PATH": DB_FILE, "RFM_DUCKDB_TEMP_DIR": "duckdb_tmp",
                    "PYTHONPATH": str(PROJECT_DIR / "scripts")}
         shared_parse = _shared_parse(self.project, env.get("RFM_TARGET", ""), all_vars)
-        if shared_parse and shared_parse.exists():
-            shutil.copyfile(shared_parse, self.root / "target" / PARTIAL_PARSE_FILE)
+        start = shared_parse
+        if self.project != PROJECT_DIR and shared_parse and not shared_parse.exists():
+            start = _shared_parse(PROJECT_DIR, env.get("RFM_TARGET", ""), all_vars)  # a copy's first run
+        if start and start.exists():
+            shutil.copyfile(start, self.root / "target" / PARTIAL_PARSE_FILE)
         cmd = [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path",
                str(self.root / "target"), "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)]
         return cmd, env, shared_parse
@@ -191,6 +194,10 @@ class Workspace(rfm_cli.workspace.Workspace):
 # connection and vars only parses what changed, seconds less per run. Workspaces share one per (project, target,
 # vars) through a folder of the test run (set by the session fixture shared_parse_folder); dbt checks what it
 # reads, so a stale one costs no more than the full parse it replaces.
+# A copy of the project (copy_project) starts from the project's own: dbt parses again only the files the test
+# edited, and keeps the project's folder as the home of the others, which it reads seeds from. Only the project
+# itself may be that home: never edited or removed by a test, its unchanged files are the copy's byte for byte
+# (dbt compared their checksums). Another copy would not do: its test may edit or remove it later.
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 SHARED_PARSE_FOLDER: Path | None = None
 
