@@ -87,7 +87,8 @@ cp "$RFM_DUCKDB_PATH" "$work/sqlfluff.duckdb"
 RFM_DUCKDB_PATH="$work/sqlfluff.duckdb" nice -n 19 \
     sqlfluff lint --processes "${RFM_TEST_WORKERS:-2}" models macros analyses tests >"$work/sqlfluff.log" 2>&1 &
 lint=$!
-trap 'kill "$lint" 2>/dev/null; rm -rf "$work"' EXIT
+# (|| true: under set -e a failing command in the EXIT trap would replace the script's exit status)
+trap 'kill "$lint" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # The property tests run a fixed seed (tests/python/conftest.py) unless RFM_HYPOTHESIS_SEED names another:
 # printed, so that a failure can be replayed.
