@@ -159,8 +159,11 @@ class Workspace(rfm_cli.workspace.Workspace):
         start = shared_parse
         if self.project != PROJECT_DIR and shared_parse and not shared_parse.exists():
             start = _shared_parse(PROJECT_DIR, env.get("RFM_TARGET", ""), all_vars)  # a copy's first run
+        saved_parse = self.root / "target" / PARTIAL_PARSE_FILE
         if start and start.exists():
-            shutil.copyfile(start, self.root / "target" / PARTIAL_PARSE_FILE)
+            shutil.copyfile(start, saved_parse)
+        elif start:
+            saved_parse.unlink(missing_ok=True)  # other vars': dbt would read it (a second) only to discard it
         cmd = [str(BIN_DIR / "dbt"), *args, "--project-dir", str(self.project), "--target-path",
                str(self.root / "target"), "--log-path", str(self.root / "logs"), "--vars", json.dumps(all_vars)]
         return cmd, env, shared_parse
