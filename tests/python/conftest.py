@@ -9,6 +9,7 @@ environment takes too.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import hashlib
@@ -130,14 +131,17 @@ class Workspace(rfm_cli.workspace.Workspace):
         does dbt write target/*.json (about a second a build) unless the test reads it (`write_json`).
         On DuckDB and PostgreSQL, dbt runs inside the worker unless the test needs a process of its own (`process`:
         what a reader in another process sees)."""
-        cmd, env, shared_parse = self.dbt_command(*args, vars=vars, unit_tests=unit_tests, write_json=write_json)
-        proc = self._run(cmd, expect_ok, env=env, cwd=self.root,
-                         in_process=not process and dbt_in_process.enabled(env))
-        saved_parse = self.root / "target" / PARTIAL_PARSE_FILE
-        if shared_parse and not shared_parse.exists() and saved_parse.exists():
-            partial = shared_parse.with_name(f"{shared_parse.name}.{os.getpid()}")
-            shutil.copyfile(saved_parse, partial)
-            partial.replace(shared_parse)  # whole or absent for the other workers
+        in_process = not process and dbt_in_process.enabled(self.env)
+        # In the worker, runs take turns: the saved parse a run starts from is chosen when its turn comes, so a
+        # run queued beside one with the same vars (incremental_pair.both) starts from the parse that one made.
+        with dbt_in_process.LOCK if in_process else contextlib.nullcontext():
+            cmd, env, shared_parse = self.dbt_command(*args, vars=vars, unit_tests=unit_tests, write_json=write_json)
+            proc = self._run(cmd, expect_ok, env=env, cwd=self.root, in_process=in_process)
+            saved_parse = self.root / "target" / PARTIAL_PARSE_FILE
+            if shared_parse and not shared_parse.exists() and saved_parse.exists():
+                partial = shared_parse.with_name(f"{shared_parse.name}.{os.getpid()}")
+                shutil.copyfile(saved_parse, partial)
+                partial.replace(shared_parse)  # whole or absent for the other workers
         return proc
 
     def dbt_command(self, *args: str, vars: dict | None = None, unit_tests: bool = False,
