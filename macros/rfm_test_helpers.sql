@@ -42,6 +42,25 @@
     {{ return(dbt.concat(parts)) }}
 {% endmacro %}
 
+{% macro rfm_doubled_keys_sql(model, columns) %}
+    {#- One failure_message per combination of `columns` found on more than one row of `model`. -#}
+    {%- set failures_sql -%}
+        select
+            {{ rfm_sentence(
+                "cell " ~ columns | join("-") ~ " = " ~ (["{}"] * columns | length) | join("-")
+                ~ " appears {} times in " ~ model.identifier,
+                rfm_prefixed(columns, "counted") + ["counted.n_rows"]
+            ) }} as failure_message
+        from (
+            select {{ columns | join(', ') }}, count(*) as n_rows
+            from {{ model }}
+            group by {{ columns | join(', ') }}
+            having count(*) > 1
+        ) as counted
+    {%- endset -%}
+    {{ return(failures_sql) }}
+{% endmacro %}
+
 {% macro rfm_rows_named(model, column_name, rows_named_by) %}
     {#- [clause, expressions] for rfm_sentence naming the rows of `model` whose `column_name` is the failing
         value checked.value, by the columns `rows_named_by` (' (flow_code = a, b)'), or their count when none. -#}

@@ -88,9 +88,11 @@
     ) }}
 {% endtest %}
 
-{% test columns_not_null(model, columns) %}
-    {#- None of `columns` holds a null. One node and one scan per model instead of one per column: a build
-        runs a hundred fewer tests (docs/benchmarks.md). Each column holding nulls is named with their count. -#}
+{% test columns_not_null(model, columns, unique_key=none) %}
+    {#- None of `columns` holds a null, and no combination of the columns of `unique_key` (when given) appears
+        twice. One node and one query per model instead of one test per column and one for the key: a build
+        runs over a hundred fewer tests (docs/benchmarks.md). Each column holding nulls is named with their
+        count, each doubled key with its number of rows. -#}
     {%- set failures_sql -%}
         with
         counted as (
@@ -115,27 +117,20 @@
                 as failure_message
         from by_column
         where by_column.n_nulls > 0
+        {%- if unique_key %}
+        union all
+        {{ rfm_doubled_keys_sql(model, unique_key) }}
+        {%- endif %}
     {%- endset -%}
-    {{ rfm_fail_with_messages(failures_sql, model.identifier ~ " has nulls where none are allowed") }}
+    {{ rfm_fail_with_messages(
+        failures_sql,
+        model.identifier ~ " has nulls where none are allowed" ~ (" or a key twice" if unique_key else "")
+    ) }}
 {% endtest %}
 
 {% test unique_combination(model, columns) %}
     {#- No combination of `columns` appears twice: each score cell maps to one segment only. -#}
-    {%- set failures_sql -%}
-        select
-            {{ rfm_sentence(
-                "cell " ~ columns | join("-") ~ " = " ~ (["{}"] * columns | length) | join("-")
-                ~ " appears {} times in " ~ model.identifier,
-                rfm_prefixed(columns, "counted") + ["counted.n_rows"]
-            ) }} as failure_message
-        from (
-            select {{ columns | join(', ') }}, count(*) as n_rows
-            from {{ model }}
-            group by {{ columns | join(', ') }}
-            having count(*) > 1
-        ) as counted
-    {%- endset -%}
-    {{ rfm_fail_with_messages(failures_sql, model.identifier ~ " maps some cells more than once") }}
+    {{ rfm_fail_with_messages(rfm_doubled_keys_sql(model, columns), model.identifier ~ " maps some cells more than once") }}
 {% endtest %}
 
 {% test values_in_range(model, column_name, min_value, max_value, rows_named_by=none, allow_null=false) %}
