@@ -104,9 +104,11 @@ def memoize_pure_steps() -> None:
             _MEMOS[key] = True
 
     def type_tester_memo(text_columns: Any, string_null_values: Any = ("null", "")) -> Any:
-        key = ("type_tester", tuple(text_columns), None if string_null_values is None else tuple(string_null_values))
+        # dbt passes the text columns as a set: only which columns, not their order, makes the tester
+        columns = frozenset(text_columns)
+        key = ("type_tester", columns, None if string_null_values is None else tuple(string_null_values))
         if key not in _MEMOS:
-            _MEMOS[key] = build_type_tester(text_columns, string_null_values)
+            _MEMOS[key] = build_type_tester(columns, string_null_values)
         return _MEMOS[key]
 
     setattr(compile_memo, "memoized", True)
