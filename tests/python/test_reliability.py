@@ -12,11 +12,12 @@ import random
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DIRTY_VARS, DemoData, Workspace, generate_demo, once_per_run
+from conftest import DIRTY_VARS, DemoData, Workspace, copy_project, generate_demo, once_per_run
 
 MARTS = ("customer_rfm", "rfm_segment_summary", "data_quality_rejects", "data_quality_summary")
 # Seeds and models without the tests, where the tests are not the subject (they are row-order blind).
@@ -114,6 +115,38 @@ def test_killed_build_leaves_marts_whole(
 
     ws.dbt("build", *MODELS_ONLY)
     assert mart_hashes(ws) == new
+
+
+def test_failing_table_model_leaves_its_previous_table(demo_build: Workspace, tmp_path: Path) -> None:
+    """A mart whose query fails once the previous table is dropped (macros/rfm_table_materialization.sql):
+    the transaction rolls back to the previous table, its rows and its warehouse comment, with nothing left
+    beside it. A table with a key constraint goes through dbt-duckdb's materialization, built and rebuilt."""
+    ws = replace(demo_build.clone(tmp_path / "ws"), project=copy_project(tmp_path / "project"))
+    summary = "select * from main.rfm_segment_summary order by all"
+    comment = "select comment from duckdb_tables() where table_name = 'rfm_segment_summary'"
+    before, (described,) = ws.query(summary), ws.query(comment)
+    assert described[0], "the mart has no comment: persist_docs is not checked"
+    model = ws.project / "models" / "marts" / "rfm_segment_summary.sql"
+    text = model.read_text(encoding="utf-8").rstrip()
+    assert text.endswith("from final")
+    # fails on the rows only (not while the contract reads the columns with `limit 0`)
+    model.write_text(f"{text}\nwhere error('planted failure in ' || segment_code) is null\n", encoding="utf-8")
+    keyed = ws.project / "models" / "marts" / "keyed_table"
+    keyed.mkdir()
+    (keyed / "keyed_table.sql").write_text("select 1 as keyed_id\n", encoding="utf-8")
+    (keyed / "_keyed__models.yml").write_text(
+        "models:\n  - name: keyed_table\n    config: {contract: {enforced: true}}\n"
+        "    columns: [{name: keyed_id, data_type: integer, constraints: [{type: primary_key}]}]\n", encoding="utf-8")
+
+    proc = ws.dbt("run", "--select", "rfm_segment_summary", expect_ok=False)
+    assert proc.returncode != 0 and "planted failure" in proc.stdout, proc.stdout[-3000:]
+    assert ws.query(summary) == before
+    assert ws.query(comment) == [described]
+    assert ws.query("select count(*) from duckdb_tables() where table_name like '%__dbt_%'") == [(0,)]
+    for _ in range(2):  # created, then replaced with its primary key in place
+        ws.dbt("run", "--select", "keyed_table")
+    assert ws.query("select constraint_type from duckdb_constraints() where table_name = 'keyed_table'"
+                    " and constraint_type = 'PRIMARY KEY'") == [("PRIMARY KEY",)]
 
 
 @pytest.mark.parametrize(

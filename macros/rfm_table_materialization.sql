@@ -1,0 +1,36 @@
+{% materialization table, adapter='duckdb' %}
+    {#- A SQL table on DuckDB replaced in one transaction: the old table is dropped and the new one created
+        under its final name, then committed. dbt-duckdb's own materialization creates the new table under a
+        temporary name, renames the old one away, renames the new one in, looks for indexes and foreign keys
+        around each step, and drops the old one after the commit: five more adapter calls a table, each with
+        a namespace of every macro built for it: about 6 % of a `dbt run` of the demo (docs/benchmarks.md).
+        DuckDB's DDL is transactional: a failing `create` (or a killed build) rolls the drop back and leaves
+        the previous table, as the renames did. Every other case is left to dbt-duckdb: Python models,
+        DuckLake catalogs, and tables that declare or hold key constraints (foreign keys need its order). -#}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set key_types = ['primary_key', 'unique', 'foreign_key'] -%}
+    {%- set declared_keys = enforced_constraint_types() | select('in', key_types) | list -%}
+    {%- if model['language'] != 'sql' or adapter.use_ducklake_table_workarounds(target_relation)
+        or declared_keys or existing_constraint_types(existing_relation) -%}
+        {{ return(dbt.materialization_table_duckdb()) }}
+    {%- endif -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {%- do adapter.ensure_transaction() -%}
+    {%- if existing_relation is not none -%}
+        {%- do adapter.drop_relation(existing_relation) -%}
+    {%- endif -%}
+    {% call statement('main') -%}
+        {{ create_table_as(False, target_relation, compiled_code) }}
+    {%- endcall %}
+    {%- do create_indexes(target_relation) -%}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {%- set revoke = should_revoke(existing_relation, full_refresh_mode=True) -%}
+    {%- do apply_grants(target_relation, config.get('grants'), should_revoke=revoke) -%}
+    {%- do persist_docs(target_relation, model) -%}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
