@@ -1,6 +1,7 @@
 """Every model, seed, snapshot, column and macro of the project is described, and `dbt docs generate` works.
 
 Columns are taken from the warehouse's catalog, so a column a model selects but its yml forgets is caught.
+The marts' descriptions are the warehouse's comments (persist_docs), which BI tools show: the catalog has them.
 """
 
 from __future__ import annotations
@@ -34,4 +35,13 @@ def test_docs_generate_and_everything_is_described(demo_build: Workspace, tmp_pa
     # An engine's implementation (duckdb__x) of a dispatching macro x of ours is described by x.
     missing += [f"macro {name}: no description" for name, macro in ours.items()
                 if not macro["description"].strip() and name.partition("__")[2] not in ours]
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] == "model" and node["config"].get("persist_docs"):
+            table = catalog["nodes"][unique_id]
+            commented = {"": table["metadata"]["comment"]} | {
+                name.lower(): column["comment"] for name, column in table["columns"].items()}
+            described = {"": node["description"]} | {
+                name.lower(): column["description"] for name, column in node["columns"].items()}
+            missing += [f"{unique_id}.{name or '(table)'}: warehouse comment {commented.get(name)!r}"
+                        for name in described.keys() | commented.keys() if commented.get(name) != described.get(name)]
     assert not missing, "\n".join(missing)

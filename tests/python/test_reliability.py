@@ -117,10 +117,11 @@ def test_killed_build_leaves_marts_whole(
     assert mart_hashes(ws) == new
 
 
-def test_failing_table_model_leaves_its_previous_table(demo_build: Workspace, tmp_path: Path) -> None:
-    """A mart whose query fails once the previous table is dropped (macros/rfm_table_materialization.sql):
-    the transaction rolls back to the previous table, its rows and its warehouse comment, with nothing left
-    beside it. A table with a key constraint goes through dbt-duckdb's materialization, built and rebuilt."""
+def test_failing_model_leaves_its_previous_table_or_view(demo_build: Workspace, tmp_path: Path) -> None:
+    """A mart whose query fails once the previous table is dropped (macros/rfm_materializations.sql): the
+    transaction rolls back to the previous table, its rows and its warehouse comment, with nothing left beside
+    it; so does a view whose create fails. A table with a key constraint goes through dbt-duckdb's
+    materialization, built and rebuilt."""
     ws = replace(demo_build.clone(tmp_path / "ws"), project=copy_project(tmp_path / "project"))
     summary = "select * from main.rfm_segment_summary order by all"
     comment = "select comment from duckdb_tables() where table_name = 'rfm_segment_summary'"
@@ -138,11 +139,20 @@ def test_failing_table_model_leaves_its_previous_table(demo_build: Workspace, tm
         "models:\n  - name: keyed_table\n    config: {contract: {enforced: true}}\n"
         "    columns: [{name: keyed_id, data_type: integer, constraints: [{type: primary_key}]}]\n", encoding="utf-8")
 
-    proc = ws.dbt("run", "--select", "rfm_segment_summary", expect_ok=False)
+    view = ws.project / "models" / "staging" / "raw" / "stg_raw__email_events.sql"
+    view_sql = "select sql from duckdb_views() where view_name = 'stg_raw__email_events'"
+    (defined,) = ws.query(view_sql)
+    planted = view.read_text(encoding="utf-8").replace("select * from final", "select planted_gone_column from final")
+    view.write_text(planted, encoding="utf-8")
+
+    proc = ws.dbt("run", "--select", "rfm_segment_summary", "stg_raw__email_events", expect_ok=False)
     assert proc.returncode != 0 and "planted failure" in proc.stdout, proc.stdout[-3000:]
+    assert "planted_gone_column" in proc.stdout, proc.stdout[-3000:]
     assert ws.query(summary) == before
     assert ws.query(comment) == [described]
+    assert ws.query(view_sql) == [defined]
     assert ws.query("select count(*) from duckdb_tables() where table_name like '%__dbt_%'") == [(0,)]
+    assert ws.query("select count(*) from duckdb_views() where view_name like '%__dbt_%'") == [(0,)]
     for _ in range(2):  # created, then replaced with its primary key in place
         ws.dbt("run", "--select", "keyed_table")
     assert ws.query("select constraint_type from duckdb_constraints() where table_name = 'keyed_table'"
