@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
@@ -124,6 +124,39 @@ def test_clv_predictions_match_scipy(engine: str, dataset: str, build: Callable[
     assert assert_predictions_match(rows, params) == len(ws.read_table("main", "customer_rfm")) >= 1599
     if dataset == "planted":
         assert_dropout_spread(rows)
+
+
+# a table's comment and each column's, DuckDB's and PostgreSQL's catalogs: (table, column or '', comment)
+DUCKDB_COMMENTS = """
+    select table_name, '', comment from duckdb_tables() where schema_name = 'main' and comment is not null
+    union all
+    select table_name, column_name, comment from duckdb_columns() where schema_name = 'main' and comment is not null"""
+POSTGRES_COMMENTS = """
+    select c.relname, '', obj_description(c.oid, 'pg_class')
+    from pg_class as c inner join pg_namespace as n on c.relnamespace = n.oid
+    where n.nspname = 'main' and obj_description(c.oid, 'pg_class') is not null
+    union all
+    select c.relname, a.attname, col_description(c.oid, a.attnum)
+    from pg_attribute as a inner join pg_class as c on a.attrelid = c.oid
+    inner join pg_namespace as n on c.relnamespace = n.oid
+    where n.nspname = 'main' and a.attnum > 0 and col_description(c.oid, a.attnum) is not null"""
+
+
+@pytest.mark.parametrize("engine", OTHER_ENGINES)
+def test_warehouse_comments_identical_to_duckdb(engine: str, build: Callable[[str, str], EngineWorkspace]) -> None:
+    """The marts' comments on PostgreSQL, written without looking up their columns (macros/rfm_persist_docs.sql),
+    are DuckDB's, which test_docs.py checks against the descriptions: every table's and every column's."""
+    if engine != "postgres":
+        pytest.skip("checked on PostgreSQL: dbt-spark writes Spark's comments with its own persist_docs")
+    duck, other = build("duckdb", "clean"), build(engine, "clean")
+    with closing(other.connect()) as con, con.cursor() as cur:
+        cur.execute(POSTGRES_COMMENTS)
+        on_engine = sorted(cur.fetchall())
+    on_duckdb = sorted(duck.query(DUCKDB_COMMENTS))
+    assert {table for table, column, _ in on_duckdb if not column} >= MARTS.keys(), "a mart without its comment"
+    assert on_engine == on_duckdb, (
+        f"only on DuckDB: {sorted(set(on_duckdb) - set(on_engine))[:5]}; "
+        f"only on {engine}: {sorted(set(on_engine) - set(on_duckdb))[:5]}")
 
 
 # name -> (script, its arguments besides --out); every output is pinned (export date, k-means seed and k range)
