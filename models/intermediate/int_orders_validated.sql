@@ -48,18 +48,16 @@ rules as (
 
 {% if is_incremental() %}
 
-    stored as (
-
-        select * from {{ this }}
-
-    ),
-
+    {#- The stored rows are read where they are used, not through a CTE: read more than once, DuckDB would
+        copy all of them first (3.7 of 4.0 s of this model in a run with nothing new, at 10M orders). -#}
     new_rows as (
 
         -- loaded since the last run (every row, after the pre-hook emptied the table)
         select orders.*
         from orders
-        where {{ rfm_load_id('orders.load_id') }} > (select coalesce(max(stored.load_id), -1) from stored)
+        where
+            {{ rfm_load_id('orders.load_id') }}
+            > (select coalesce(max(stored_orders.load_id), -1) from {{ this }} as stored_orders)
 
     ),
 
@@ -71,8 +69,8 @@ rules as (
         union
 
         -- future-dated now, or on the last run: today moves
-        select order_id from stored
-        where stored.rejection_reason = 'future_dated' or stored.ordered_date > {{ rfm_today() }}
+        select order_id from {{ this }} as stored_orders
+        where stored_orders.rejection_reason = 'future_dated' or stored_orders.ordered_date > {{ rfm_today() }}
 
     ),
 
@@ -83,10 +81,10 @@ rules as (
         union
 
         -- whether a refund is an orphan depends on its order
-        select stored.order_id
-        from stored
+        select stored_orders.order_id
+        from {{ this }} as stored_orders
         inner join changed_order_ids
-            on stored.refund_of_order_id = changed_order_ids.order_id
+            on stored_orders.refund_of_order_id = changed_order_ids.order_id
 
     ),
 
@@ -114,23 +112,23 @@ candidates as (
         union all
 
         select
-            stored.order_id,
-            stored.customer_id,
-            stored.ordered_at_text,
-            stored.order_total_text,
-            stored.status,
-            stored.currency,
-            stored.refund_of_order_id,
-            stored.refunded_amount_text,
-            stored.ordered_at,
-            {{ rfm_is_decimal_text('stored.order_total_text') }} as is_order_total_numeric,
-            stored.order_total,
-            stored.refunded_amount,
-            stored.load_id
+            stored_orders.order_id,
+            stored_orders.customer_id,
+            stored_orders.ordered_at_text,
+            stored_orders.order_total_text,
+            stored_orders.status,
+            stored_orders.currency,
+            stored_orders.refund_of_order_id,
+            stored_orders.refunded_amount_text,
+            stored_orders.ordered_at,
+            {{ rfm_is_decimal_text('stored_orders.order_total_text') }} as is_order_total_numeric,
+            stored_orders.order_total,
+            stored_orders.refunded_amount,
+            stored_orders.load_id
 
-        from stored
+        from {{ this }} as stored_orders
         inner join affected_order_ids
-            on stored.order_id = affected_order_ids.order_id
+            on stored_orders.order_id = affected_order_ids.order_id
     {%- endif %}
 
 ),
@@ -297,15 +295,15 @@ refundable_order_ids as (
         union all
 
         -- accepted orders stored earlier and not validated again now
-        select stored.order_id
-        from stored
+        select stored_orders.order_id
+        from {{ this }} as stored_orders
         inner join refunded_order_ids
-            on stored.order_id = refunded_order_ids.order_id
+            on stored_orders.order_id = refunded_order_ids.order_id
         left join affected_order_ids
-            on stored.order_id = affected_order_ids.order_id
+            on stored_orders.order_id = affected_order_ids.order_id
         where
-            stored.rejection_reason is null
-            and not stored.is_refund
+            stored_orders.rejection_reason is null
+            and not stored_orders.is_refund
             and affected_order_ids.order_id is null
     {%- endif %}
 
