@@ -14,7 +14,8 @@
 
 with
 
-orders as (
+-- inlined (rfm_inlined_cte): a daily run reads it several times, and DuckDB would keep all its rows
+orders as {{ rfm_inlined_cte() }} (
 
     select * from {{ ref('rfm', 'int_orders_validated') }}
     where customer_id is not null
