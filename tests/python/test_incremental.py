@@ -53,8 +53,9 @@ def next_day(orders: list[dict[str, str]]) -> list[dict[str, str]]:
         for i, o in enumerate(purchases[-300:-280])
     ]
     return new_orders + [
-        # partial refund of an old order, dated today
-        {"order_id": "N9000001", "customer_id": old["customer_id"], "ordered_at": "2026-07-01 10:00:00",
+        # partial refund of an old order, dated today, under another customer id than the order's (a platform
+        # may record it under the account that asked): it reduces the order's customer, who has no other new row
+        {"order_id": "N9000001", "customer_id": recent["customer_id"], "ordered_at": "2026-07-01 10:00:00",
          "order_total": "-1.00", "status": "completed", "currency": old["currency"],
          "refund_of_order_id": old["order_id"]},
         # late-arriving row inside the lookback, and one long before it

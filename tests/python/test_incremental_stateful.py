@@ -105,8 +105,11 @@ class IncrementalEqualsFullRefresh(RuleBasedStateMachine):
         kind = data.draw(st.sampled_from(("refund", "late", "exact_duplicate", "conflicting_duplicate", "none")),
                          label="extra row")
         if kind == "refund":
-            rows.append(order(self.new_id(), old["customer_id"], self.day - timedelta(days=data.draw(
-                st.integers(0, 60), label="refund age")), "-3.00", refund_of=old["order_id"]))
+            # under the order's customer id, or another one (it still reduces the order's customer)
+            rows.append(order(self.new_id(), data.draw(st.sampled_from((old["customer_id"], *CUSTOMER_IDS)),
+                                                       label="refund's customer"),
+                              self.day - timedelta(days=data.draw(st.integers(0, 60), label="refund age")), "-3.00",
+                              refund_of=old["order_id"]))
         elif kind == "late":
             rows.append(order(self.new_id(), old["customer_id"], self.day - timedelta(days=data.draw(
                 st.integers(1, 120), label="late by")), "8.00"))
