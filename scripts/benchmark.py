@@ -62,8 +62,6 @@ TODAY = "2026-11-25"  # var rfm_today: the generated data ends 2026-06-30, so no
 FIXED_COST_ORDERS = 1000
 ORDERS_PER_CUSTOMER = 10
 RFM_SELECT = "+customer_rfm +rfm_segment_summary"
-# DuckDB's memory limit for dbt (the profile reads the same variable, with the same default) and the bare query
-MEMORY_LIMIT = os.environ.get("RFM_DUCKDB_MEMORY_LIMIT", "6GB")
 # customer_rfm reads the segment history (docs/history.md), which re-scores every order once per period:
 # the benchmark turns it off (var rfm_history_start 0), like for like with the bare query and pandas, which
 # compute no previous segment either; --history-periods 12 measures the default.
@@ -298,10 +296,11 @@ left join segment_map as m using (r_score, f_score, m_score)
 def run_bare(db: Path) -> None:
     import duckdb
 
+    # dbt's settings: the workspace's profile (its DBT_PROFILES_DIR is in the environment this runs in)
+    settings = resolve_target()["settings"]
     con = duckdb.connect(str(db))
-    threads = os.environ.get("RFM_DUCKDB_THREADS", "2")
-    con.execute(f"set threads = {int(threads)}")
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"set threads = {int(settings['threads'])}")
+    con.execute(f"set memory_limit = '{settings['memory_limit']}'")
     seeds = PROJECT_DIR / "seeds"
     con.execute(bare_sql(seeds / "rfm_segment_map.csv", seeds / "currency_rates.csv", seeds / "order_statuses.csv"))
     con.close()
@@ -598,8 +597,8 @@ def verdict(met: bool) -> str:
 
 
 def write_report(results: list[SizeResult], fixed: Measure, fixed_parts: dict[str, float],
-                 daily: dict[str, object] | None, big: Measure | None, command: str, out_md: Path,
-                 out_png: Path) -> None:
+                 daily: dict[str, object] | None, big: Measure | None, command: str, settings: dict[str, str],
+                 out_md: Path, out_png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -637,8 +636,8 @@ def write_report(results: list[SizeResult], fixed: Measure, fixed_parts: dict[st
         "",
         "Data: `scripts/generate_demo_data.py --format parquet` (clean: no rejects, no email merges), 10 orders",
         "per customer, about 0.5 % refund rows on top. dbt builds `" + RFM_SELECT + "` (seeds, staging,",
-        "validation, netting, aggregation, scoring, marts); DuckDB settings from the profile (threads 2,",
-        f"memory_limit {MEMORY_LIMIT}). The hand-written SQL reads the same raw text tables; pandas reads the Parquet files.",
+        f"validation, netting, aggregation, scoring, marts); DuckDB settings from the profile (threads {settings['threads']},",
+        f"memory_limit {settings['memory_limit']}). The hand-written SQL reads the same raw text tables; pandas reads the Parquet files.",
         f"`customer_rfm` reads the segment history (docs/history.md): var `rfm_history_start` is "
         f"{HISTORY_PERIODS['value']} here (periods re-scored; 0: none, like the bare query and pandas).",
         "Peak memory is the RSS of the whole process tree (psutil, polled every 50 ms).",
@@ -805,7 +804,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         orders_path, customers_path = generate(args.work / f"data_{args.big}", args.big, args.seed)
         bws = loaded_workspace(args.work / f"ws_{args.big}", orders_path, customers_path)
         big = run_measured("dbt build (big)", args.big, bws.build(), bws.env, bws.root / "big.log")
-    write_report(results, fixed, fixed_parts, daily, big, command, args.out, args.out.with_suffix(".png"))
+    settings = resolve_target(str(ws.root / "profiles"))["settings"]
+    write_report(results, fixed, fixed_parts, daily, big, command, settings, args.out, args.out.with_suffix(".png"))
     progress(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0
 
