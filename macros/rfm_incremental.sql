@@ -6,15 +6,21 @@
     {{ return(rfm_int_var('rfm_incremental_lookback_days', 0, 3650)) }}
 {% endmacro %}
 
+{% macro rfm_run_stamps() %}
+    {#- This dbt invocation's start as written into SQL: as a timestamp, and in microseconds since 1970. The
+        only text of a model's SQL that changes from run to run (rfm_input_signature leaves it out). -#}
+    {{ return([run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f"), (run_started_at.timestamp() * 1000000) | int | string]) }}
+{% endmacro %}
+
 {% macro rfm_run_started_at() -%}
     {#- This dbt invocation's start, as a timestamp literal: what rows validated or recomputed now carry. -#}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ api.Column.translate_type('timestamp') }})
+    cast('{{ rfm_run_stamps()[0] }}' as {{ api.Column.translate_type('timestamp') }})
 {%- endmacro %}
 
 {% macro rfm_load_id(column) -%}
     {#- A raw row's load_id; rows written without one (raw tables not loaded by scripts/load_raw.py) get
         this run's start in microseconds since 1970, so that every run validates them all again. -#}
-    coalesce({{ column }}, cast({{ (run_started_at.timestamp() * 1000000) | int }} as bigint))
+    coalesce({{ column }}, cast({{ rfm_run_stamps()[1] }} as bigint))
 {%- endmacro %}
 
 {% macro rfm_order_rules_hash() -%}

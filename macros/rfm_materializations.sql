@@ -1,4 +1,17 @@
 {% materialization table, adapter='duckdb' %}
+    {{ return(rfm_unless_unchanged(rfm_duckdb_table)) }}
+{% endmaterialization %}
+
+{% materialization view, adapter='duckdb' %}
+    {{ return(rfm_unless_unchanged(rfm_duckdb_view)) }}
+{% endmaterialization %}
+
+{% materialization incremental, adapter='duckdb' %}
+    {#- dbt-duckdb's incremental materialization, unless the model is kept (rfm_unless_unchanged). -#}
+    {{ return(rfm_unless_unchanged(dbt.materialization_incremental_duckdb)) }}
+{% endmaterialization %}
+
+{% macro rfm_duckdb_table() %}
     {#- A SQL table on DuckDB replaced in one transaction: the old table is dropped and the new one created
         under its final name, then committed. dbt-duckdb's own materialization creates the new table under a
         temporary name, renames the old one away, renames the new one in, looks for indexes and foreign keys
@@ -17,16 +30,16 @@
     {%- endif -%}
 
     {{ return(rfm_replace_in_one_transaction(existing_relation, target_relation)) }}
-{% endmaterialization %}
+{% endmacro %}
 
-{% materialization view, adapter='duckdb' %}
+{% macro rfm_duckdb_view() %}
     {#- A view on DuckDB replaced the same way. dbt's default creates it under a temporary name, renames the old
         one away and the new one in, then drops the old one: about 3 % of the CPU of a models-only build of tiny
         data (docs/benchmarks.md). A create that fails (a column the query names is gone) rolls the drop back. -#}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='view') -%}
     {{ return(rfm_replace_in_one_transaction(existing_relation, target_relation)) }}
-{% endmaterialization %}
+{% endmacro %}
 
 {% macro rfm_replace_in_one_transaction(existing_relation, target_relation) %}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}

@@ -27,34 +27,54 @@
     {%- if not published -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set next = published ~ '.next' -%}
-    {%- do rfm_publish_query("select rfm_remove_file(" ~ rfm_sql_string(next) ~ ")") -%}
-    {%- do rfm_publish_query('attach ' ~ rfm_sql_string(next) ~ ' as rfm_published_next') -%}
     {#- Existing tables from information_schema: adapter.get_relation may open a transaction (see below). -#}
     {%- set existing = [] -%}
     {%- for row in rfm_publish_query("select table_catalog, table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'") -%}
         {%- do existing.append((row[0] ~ '.' ~ row[1] ~ '.' ~ row[2]) | lower) -%}
     {%- endfor -%}
-    {#- One statement for all the copies: a query of its own each cost more than the copy itself on small marts. -#}
-    {%- set copies = [] -%}
-    {%- set schemas = [] -%}
+    {%- set nodes = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'seed'
         or (node.resource_type == 'model' and 'marts' in node.fqn and node.config.materialized in ('table', 'incremental')) -%}
         {%- if (node.database ~ '.' ~ node.schema ~ '.' ~ node.alias) | lower in existing -%}
-            {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
-            {%- if node.schema not in schemas -%}
-                {%- do schemas.append(node.schema) -%}
-                {%- do copies.append('create schema if not exists rfm_published_next.' ~ adapter.quote(node.schema)) -%}
-            {%- endif -%}
-            {%- do copies.append('create table rfm_published_next.' ~ adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias) ~ ' as select * from ' ~ relation) -%}
+            {%- do nodes.append(node) -%}
         {%- endif -%}
+    {%- endfor -%}
+    {#- After a build, a published copy of the same marts (every one kept since: rfm_input_signature) stays. -#}
+    {%- set signatures = rfm_build_signatures_relation() -%}
+    {%- set publication = rfm_publication_signature(published, nodes) if (signatures.database ~ '.'
+        ~ signatures.schema ~ '.' ~ signatures.identifier) | lower in existing else [none, none] -%}
+    {%- if results is not none and publication[0] is not none and publication[0] == publication[1] -%}
+        {{ log('marts unchanged since they were published to ' ~ published ~ ': the published copy is kept', info=true) }}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set key = rfm_sql_string('published:' ~ published) -%}
+    {%- if publication[1] is not none -%}
+        {%- do rfm_publish_query('delete from ' ~ signatures ~ ' where unique_id = ' ~ key) -%}
+    {%- endif -%}
+    {%- set next = published ~ '.next' -%}
+    {%- do rfm_publish_query("select rfm_remove_file(" ~ rfm_sql_string(next) ~ ")") -%}
+    {%- do rfm_publish_query('attach ' ~ rfm_sql_string(next) ~ ' as rfm_published_next') -%}
+    {#- One statement for all the copies: a query of its own each cost more than the copy itself on small marts. -#}
+    {%- set copies = [] -%}
+    {%- set schemas = [] -%}
+    {%- for node in nodes -%}
+        {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- if node.schema not in schemas -%}
+            {%- do schemas.append(node.schema) -%}
+            {%- do copies.append('create schema if not exists rfm_published_next.' ~ adapter.quote(node.schema)) -%}
+        {%- endif -%}
+        {%- do copies.append('create table rfm_published_next.' ~ adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias) ~ ' as select * from ' ~ relation) -%}
     {%- endfor -%}
     {%- if copies -%}
         {%- do rfm_publish_query(copies | join(';\n')) -%}
     {%- endif -%}
     {%- do rfm_publish_query('detach rfm_published_next') -%}
     {%- do rfm_publish_query("select rfm_replace_file(" ~ rfm_sql_string(next) ~ ", " ~ rfm_sql_string(published) ~ ")") -%}
+    {%- if publication[0] is not none -%}
+        {%- do rfm_publish_query('insert into ' ~ signatures ~ ' values (' ~ key ~ ', '
+            ~ rfm_sql_string(publication[0]) ~ ', ' ~ rfm_run_started_at() ~ ')') -%}
+    {%- endif -%}
     {{ log('published ' ~ (copies | length - schemas | length) ~ ' tables to ' ~ published, info=true) }}
     {{ return('') }}
 {% endmacro %}

@@ -43,4 +43,5 @@ class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         conn.create_function("rfm_published_path", lambda: self.published, [], "VARCHAR", side_effects=True)
         conn.create_function("rfm_remove_file", remove_file, ["VARCHAR"], "BOOLEAN", side_effects=True)
+        conn.create_function("rfm_file_exists", os.path.exists, ["VARCHAR"], "BOOLEAN", side_effects=True)
         conn.create_function("rfm_replace_file", replace_file, ["VARCHAR", "VARCHAR"], "VARCHAR", side_effects=True)

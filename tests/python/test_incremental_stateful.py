@@ -4,8 +4,8 @@ docs/history.md).
 A hypothesis rule-based state machine applies random steps to one small raw data set: a day appended (new
 orders, refunds, exact and conflicting duplicates, late rows), a load that replaces the orders (one order
 deleted or changed), customer changes (a new merge, a survivor swap, a consent change, a customer leaving
-the export), an order moved to another customer, a segment map edit, and moves of rfm_today, as_of_date and
-the history's vars. After every step the incremental warehouse (`dbt build`, never --full-refresh) and a
+the export), an order moved to another customer, a segment map edit, moves of rfm_today, as_of_date and
+the history's vars, and a run with nothing new (whose models are kept). After every step the incremental warehouse (`dbt build`, never --full-refresh) and a
 second warehouse rebuilt from scratch (`dbt build --full-refresh`) agree row for row on every mart
 (incremental_pair.MARTS).
 
@@ -159,6 +159,11 @@ class IncrementalEqualsFullRefresh(RuleBasedStateMachine):
             del customers[index]
         self.pair.orders.append(order(self.new_id(), customers[0]["customer_id"], self.day, "6.00"))
         self.pair.step()
+
+    @rule()
+    def run_again(self) -> None:
+        """A run with nothing new: every model is kept (docs/incremental.md, "Kept models")."""
+        self.pair.step(load=False)
 
     @rule(data=st.data())
     def edit_map(self, data: st.DataObject) -> None:
