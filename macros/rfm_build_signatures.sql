@@ -59,7 +59,7 @@
     {#- [signature, stored signature] of the model being built. The signature is an md5 of what the model is
         built from: its SQL less this run's start (rfm_run_stamps), its config, description and columns; the
         stored signature of every model it reads; the content of every seed, source or snapshot it reads; and
-        today's date, which the default of rfm_today reads. It is none when a model it reads has no stored
+        the build day (rfm_today, by default the warehouse's current date). It is none when a model it reads has no stored
         signature (an ephemeral model, or one built by another engine or version) or a source it reads is
         files (external_location): then the model is built. -#}
     {%- set models = [model.unique_id] -%}
