@@ -46,13 +46,34 @@
     {{ return(queries | join('\nunion all\n')) }}
 {% endmacro %}
 
-{% macro rfm_signature_of(parts, states) %}
-    {#- md5 of the text parts and every input's state, in input id order. -#}
+{% macro rfm_signature_of(key, rows, model_ids, parts, known=true) %}
+    {#- [signature, stored signature] from the (input_id, input_state) rows of rfm_input_states_sql: key's row
+        is the stored signature; the signature is an md5 of the text parts and every other input's state, in
+        input id order, or none when it cannot be known (not `known`, or a model id without a stored one). -#}
+    {%- set states = {} -%}
+    {%- for row in rows -%}
+        {%- do states.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- set stored = states.pop(key, none) -%}
+    {%- if not known or model_ids | reject('in', states) | list -%}
+        {{ return([none, stored]) }}
+    {%- endif -%}
     {%- set inputs = parts | list -%}
     {%- for input_id in states | sort -%}
         {%- do inputs.append(input_id ~ '=' ~ states[input_id]) -%}
     {%- endfor -%}
-    {{ return(local_md5(inputs | join('\n'))) }}
+    {{ return([local_md5(inputs | join('\n')), stored]) }}
+{% endmacro %}
+
+{% macro rfm_forget_signature_sql(unique_id) %}
+    {#- Deletes unique_id's stored signature. -#}
+    {{ return('delete from ' ~ rfm_build_signatures_relation() ~ ' where unique_id = ' ~ rfm_sql_string(unique_id)) }}
+{% endmacro %}
+
+{% macro rfm_record_signature_sql(unique_id, signature) %}
+    {#- Stores unique_id's signature, built at this run's start. -#}
+    {{ return('insert into ' ~ rfm_build_signatures_relation() ~ ' values (' ~ rfm_sql_string(unique_id) ~ ', '
+        ~ rfm_sql_string(signature) ~ ', ' ~ rfm_run_started_at() ~ ')') }}
 {% endmacro %}
 
 {% macro rfm_input_signature() %}
@@ -78,23 +99,17 @@
             )}) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set states = {} -%}
-    {%- for row in run_query(rfm_input_states_sql(models, relations,
+    {%- set rows = run_query(rfm_input_states_sql(models, relations,
         ["select 'today' as input_id, cast(" ~ rfm_today() ~ " as varchar) as input_state"])) -%}
-        {%- do states.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
     {%- do adapter.commit() -%}
-    {%- set stored = states.pop(model.unique_id, none) -%}
-    {#- a source read from files (dbt-duckdb's external_location) is not looked at: such a model is always built -#}
-    {%- if files or models[1:] | reject('in', states) | list -%}
-        {{ return([none, stored]) }}
-    {%- endif -%}
     {%- set code = namespace(text=compiled_code) -%}
     {%- for stamp in rfm_run_stamps() -%}
         {%- set code.text = code.text | replace(stamp, '<run started at>') -%}
     {%- endfor -%}
-    {{ return([rfm_signature_of([model.unique_id, code.text, tojson(model.config, sort_keys=true),
-        model.description, tojson(model.columns, sort_keys=true)], states), stored]) }}
+    {#- a source read from files (dbt-duckdb's external_location) is not looked at: such a model is always built -#}
+    {{ return(rfm_signature_of(model.unique_id, rows, models[1:], [model.unique_id, code.text,
+        tojson(model.config, sort_keys=true), model.description, tojson(model.columns, sort_keys=true)],
+        known=not files)) }}
 {% endmacro %}
 
 {% macro rfm_publication_signature(published, nodes) %}
@@ -111,16 +126,9 @@
                 database=node.database, schema=node.schema, identifier=node.alias)}) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set states = {} -%}
-    {%- for row in rfm_publish_query(rfm_input_states_sql(models, relations,
-        ["select 'file' as input_id, cast(rfm_file_exists(" ~ rfm_sql_string(published) ~ ") as varchar) as input_state"])) -%}
-        {%- do states.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
-    {%- set stored = states.pop(key, none) -%}
-    {%- if models[1:] | reject('in', states) | list -%}
-        {{ return([none, stored]) }}
-    {%- endif -%}
-    {{ return([rfm_signature_of([key], states), stored]) }}
+    {{ return(rfm_signature_of(key, rfm_publish_query(rfm_input_states_sql(models, relations,
+        ["select 'file' as input_id, cast(rfm_file_exists(" ~ rfm_sql_string(published) ~ ") as varchar) as input_state"])),
+        models[1:], [key])) }}
 {% endmacro %}
 
 {% macro rfm_unless_unchanged(build) %}
@@ -134,15 +142,13 @@
         {%- call noop_statement('main', 'KEPT (inputs unchanged)', 'KEPT', 0) -%}{%- endcall -%}
         {{ return({'relations': [existing_relation]}) }}
     {%- endif -%}
-    {%- set signatures = rfm_build_signatures_relation() -%}
     {%- if stored is not none -%}
-        {%- do run_query('delete from ' ~ signatures ~ ' where unique_id = ' ~ rfm_sql_string(model.unique_id)) -%}
+        {%- do run_query(rfm_forget_signature_sql(model.unique_id)) -%}
         {%- do adapter.commit() -%}
     {%- endif -%}
     {%- set result = build() -%}
     {%- if signature is not none -%}
-        {%- do run_query('insert into ' ~ signatures ~ ' values (' ~ rfm_sql_string(model.unique_id) ~ ', '
-            ~ rfm_sql_string(signature) ~ ', ' ~ rfm_run_started_at() ~ ')') -%}
+        {%- do run_query(rfm_record_signature_sql(model.unique_id, signature)) -%}
         {%- do adapter.commit() -%}
     {%- endif -%}
     {{ return(result) }}

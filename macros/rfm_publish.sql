@@ -48,9 +48,8 @@
         {{ log('marts unchanged since they were published to ' ~ published ~ ': the published copy is kept', info=true) }}
         {{ return('') }}
     {%- endif -%}
-    {%- set key = rfm_sql_string('published:' ~ published) -%}
     {%- if publication[1] is not none -%}
-        {%- do rfm_publish_query('delete from ' ~ signatures ~ ' where unique_id = ' ~ key) -%}
+        {%- do rfm_publish_query(rfm_forget_signature_sql('published:' ~ published)) -%}
     {%- endif -%}
     {%- set next = published ~ '.next' -%}
     {%- do rfm_publish_query("select rfm_remove_file(" ~ rfm_sql_string(next) ~ ")") -%}
@@ -72,8 +71,7 @@
     {%- do rfm_publish_query('detach rfm_published_next') -%}
     {%- do rfm_publish_query("select rfm_replace_file(" ~ rfm_sql_string(next) ~ ", " ~ rfm_sql_string(published) ~ ")") -%}
     {%- if publication[0] is not none -%}
-        {%- do rfm_publish_query('insert into ' ~ signatures ~ ' values (' ~ key ~ ', '
-            ~ rfm_sql_string(publication[0]) ~ ', ' ~ rfm_run_started_at() ~ ')') -%}
+        {%- do rfm_publish_query(rfm_record_signature_sql('published:' ~ published, publication[0])) -%}
     {%- endif -%}
     {{ log('published ' ~ (copies | length - schemas | length) ~ ' tables to ' ~ published, info=true) }}
     {{ return('') }}
