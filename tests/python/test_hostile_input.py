@@ -526,7 +526,8 @@ def test_benchmark_options_are_checked_before_any_work(tmp_path: Path) -> None:
     a_file.write_text("x", encoding="utf-8")
     work = ("--work", str(tmp_path / "work"))
     for args in (["--sizes", "x", *work], ["--sizes", "10", *work], ["--seed", "-1", *work], ["--big", "-5", *work],
-                 ["--daily-share", "nan", *work], ["--history-periods", "x", *work], ["--out", str(tmp_path), *work],
+                 ["--daily-share", "nan", *work], ["--dirty-share", "0", *work], ["--history-periods", "x", *work],
+                 ["--out", str(tmp_path), *work],
                  ["--work", str(a_file), "--out", str(tmp_path / "b.md")], ["--nope", *work]):
         assert_user_error(run_script("benchmark.py", *args))
     assert not (tmp_path / "work").exists()
