@@ -246,16 +246,16 @@ def fixed_cost_parts(ws: Workspace, runs: int = 3) -> dict[str, float]:
 
 
 # -------------------------------------------------------------------------------------- bare DuckDB SQL
-def bare_sql(segment_map: Path, rates: Path, statuses: Path) -> str:
+def bare_sql(seeds: Path = PROJECT_DIR / "seeds") -> str:
     """The RFM result in one query over the raw text tables, for clean data (no rejects, no email merges):
     parse and convert once, net refunds, aggregate per customer, NTILE over the per-customer table. On dirty
     data it runs too (what does not parse is left out, nothing is checked or merged): a floor, not a result."""
     return f"""
 create or replace table bare_rfm as
 with
-rates as (select currency_code, cast(rate_to_base as decimal(18, 6)) as rate_to_base from read_csv('{rates}', all_varchar = true)),
-statuses as (select status, is_purchase from read_csv('{statuses}')),
-segment_map as (select * from read_csv('{segment_map}') where score_levels = 4),
+rates as (select currency_code, cast(rate_to_base as decimal(18, 6)) as rate_to_base from read_csv('{seeds / "currency_rates.csv"}', all_varchar = true)),
+statuses as (select status, is_purchase from read_csv('{seeds / "order_statuses.csv"}')),
+segment_map as (select * from read_csv('{seeds / "rfm_segment_map.csv"}') where score_levels = 4),
 orders as (
     select
         trim(o.order_id) as order_id,
@@ -319,8 +319,7 @@ def run_bare(db: Path) -> None:
     con = duckdb.connect(str(db))
     con.execute(f"set threads = {int(settings['threads'])}")
     con.execute(f"set memory_limit = '{settings['memory_limit']}'")
-    seeds = PROJECT_DIR / "seeds"
-    con.execute(bare_sql(seeds / "rfm_segment_map.csv", seeds / "currency_rates.csv", seeds / "order_statuses.csv"))
+    con.execute(bare_sql())
     con.close()
 
 
@@ -852,11 +851,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/rfm_benchmark"), help="scratch folder (kept)")
     parser.add_argument("--seed", type=rfm_cli.bounded_int(0, 2**31), default=42, help="generator seed (default 42)")
     parser.add_argument("--daily", action="store_true", help="also benchmark the incremental daily run on the largest size")
-    parser.add_argument("--daily-share", type=float, default=0.001,
+    parser.add_argument("--daily-share", type=rfm_cli.share(above_zero=True), default=0.001,
                         help="share of new orders for --daily (default 0.001: a day of 0.1 %%)")
     parser.add_argument("--dirty", action="store_true",
                         help="also build the largest size on the demo's dirty shape (bad and messy rows on top)")
-    parser.add_argument("--dirty-share", type=float, default=0.05,
+    parser.add_argument("--dirty-share", type=rfm_cli.share(above_zero=True), default=0.05,
                         help="share of bad and messy rows for --dirty (default 0.05)")
     parser.add_argument("--whole-project", action="store_true",
                         help="also build the whole project (every model, not only the RFM ones) where dbt builds")
@@ -869,10 +868,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also load and build each size on the `spark_cluster` target (RFM_SPARK_THRIFT_HOST, _PORT)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="report (markdown)")
     args = parser.parse_args(argv)
-    if not 0 < args.daily_share <= 1:
-        parser.error(f"argument --daily-share: must be a share above 0, at most 1, got {args.daily_share}")
-    if not 0 < args.dirty_share <= 1:
-        parser.error(f"argument --dirty-share: must be a share above 0, at most 1, got {args.dirty_share}")
     rfm_cli.writable_file(args.out)  # before hours of work, not after
     if args.work.exists() and not args.work.is_dir():
         raise rfm_cli.UserError(f"--work {args.work} exists and is not a folder")

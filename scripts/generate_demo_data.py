@@ -407,16 +407,6 @@ class Generator:
 COUNT = rfm_cli.bounded_int(1, 100_000_000)
 
 
-def share(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return number
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = rfm_cli.ArgumentParser(
         description="Generate reproducible demo orders and customers (raw format of docs/rules.md)."
@@ -434,7 +424,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--years", type=rfm_cli.bounded_int(1, 100), default=3, help="years of history before --end-date (default 3)")
     parser.add_argument(
-        "--dirty-share", type=share, default=0.0,
+        "--dirty-share", type=rfm_cli.share(), default=0.0,
         help="dirty rows to append, as a share of the clean rows (default 0: a set with no rejects)",
     )
     args = parser.parse_args(argv)

@@ -100,6 +100,22 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def share(above_zero: bool = False) -> Callable[[str], float]:
+    """An argparse type: a share from 0 (or, above_zero, more than 0) to 1."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not (0 < number <= 1 if above_zero else 0 <= number <= 1):  # nan fails both
+            raise argparse.ArgumentTypeError(f"must be a share {'above' if above_zero else 'from'} 0, at most 1, "
+                                             f"got {value!r}")
+        return number
+
+    return parse
+
+
 def writable_file(path: Path) -> Path:
     """path, its folder created: a UserError when it is a folder or cannot be written."""
     if path.is_dir():

@@ -26,16 +26,14 @@ def test_model_times_come_from_run_results(demo_build: Workspace) -> None:
     assert list(times.values()) == sorted(times.values(), reverse=True)
 
 
+SCORED = "customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment_code"
+
+
 def bare_rfm(db: Path) -> list[tuple]:
     """The bare query run on the raw tables of the database `db`: its per-customer rows, sorted."""
-    seeds = PROJECT_DIR / "seeds"
     with duckdb.connect(str(db)) as con:
-        con.execute(benchmark.bare_sql(seeds / "rfm_segment_map.csv", seeds / "currency_rates.csv",
-                                       seeds / "order_statuses.csv"))
+        con.execute(benchmark.bare_sql())
         return con.execute(f"select {SCORED} from bare_rfm order by customer_id").fetchall()
-
-
-SCORED = "customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment_code"
 
 
 def test_bare_query_scores_the_clean_demo_like_dbt_and_runs_on_the_dirty_one(
