@@ -45,3 +45,25 @@ def test_bare_query_scores_the_clean_demo_like_dbt_and_runs_on_the_dirty_one(
     dirty = Workspace(tmp_path / "dirty")
     dirty.load(dirty_demo_data.orders, dirty_demo_data.customers)
     assert len(bare_rfm(dirty.db_path)) > 0.9 * len(expected)
+
+
+def test_memory_target_holds_for_every_build_at_the_largest_size() -> None:
+    """A build over 2 GiB misses the target whichever it is: the RFM models' or the whole project's, clean or dirty."""
+    def measure(peak_gib: float) -> benchmark.Measure:
+        return benchmark.Measure("build", 10_000_000, 30.0, int(peak_gib * benchmark.GiB), 0)
+
+    def size(peak: float, whole: float | None) -> benchmark.SizeResult:
+        return benchmark.SizeResult(10_000_000, measure(peak), measure(peak), measure(1), measure(1),
+                                    whole=None if whole is None else measure(whole))
+
+    def dirty(peak: float, whole: float | None) -> benchmark.DirtyResult:
+        return benchmark.DirtyResult(10_000_000, 0.05, measure(peak), measure(1), 1, 0, 1, {},
+                                     None if whole is None else measure(whole))
+
+    assert benchmark.memory_target_line(size(1.8, None), None) == (
+        "- peak memory at 10,000,000 orders <= 2 GiB: build 1.80 GiB: **met**.")
+    assert benchmark.memory_target_line(size(1.8, 1.9), dirty(1.7, 1.95)).endswith(
+        "build 1.80 GiB, dirty 1.70 GiB, whole project 1.90 GiB, whole project, dirty 1.95 GiB: **met**.")
+    for missed in [(size(1.8, 2.07), dirty(1.7, 1.9)), (size(1.8, 1.9), dirty(2.1, 1.9)),
+                   (size(1.8, 1.9), dirty(1.7, 2.06)), (size(2.01, None), None)]:
+        assert benchmark.memory_target_line(*missed).endswith(": **missed**."), missed
