@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,13 @@ class PostgresWorkspace(Workspace):
             names = [column[0] for column in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
+    def clone(self, root: Path) -> PostgresWorkspace:
+        """A new workspace whose database is a copy of this one's (its template: nothing may be connected to it)."""
+        ws = replace(self, root=root)  # with a database of its own, empty: replaced by the copy
+        ws.drop()
+        ws._on_server(f'create database "{ws.dbname}" template "{self.dbname}"')
+        return ws
+
     def drop(self) -> None:
         self._on_server(f'drop database "{self.dbname}"')
 
@@ -170,11 +178,12 @@ WORKSPACES: dict[str, type[EngineWorkspace]] = {
 
 
 @contextmanager
-def engine_workspace(engine: str, root: Path) -> Iterator[EngineWorkspace]:
-    """A workspace on `engine`, whose database is dropped afterwards where it lives on a server."""
+def engine_workspace(engine: str, root: Path, copy_of: EngineWorkspace | None = None) -> Iterator[EngineWorkspace]:
+    """A workspace on `engine` (DuckDB or PostgreSQL: a copy of `copy_of`'s warehouse, when given), whose database
+    is dropped afterwards where it lives on a server."""
     if engine not in WORKSPACES:
         pytest.fail(f"RFM_TEST_ENGINES names unknown engine {engine!r} (known: {', '.join(WORKSPACES)})")
-    ws = WORKSPACES[engine](root)
+    ws = copy_of.clone(root) if copy_of is not None else WORKSPACES[engine](root)
     try:
         yield ws
     finally:

@@ -85,7 +85,6 @@ def test_a_seed_edit_builds_what_reads_the_seed(demo_build: Workspace, tmp_path:
     assert {"customer_rfm", "rfm_segment_summary"} <= built
     assert not {"int_orders_validated", "int_customers_validated", "int_customer_order_facts"} & built
     full = ws.clone(tmp_path / "full")
-    full.project = ws.project
     full.dbt(*MODELS, "--full-refresh")
     assert mart_rows(ws) == mart_rows(full)
     assert mart_rows(ws) != mart_rows(demo_build)
