@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -72,14 +72,17 @@ class DuckDBWorkspace(Workspace):
         return self.query_dicts(f"select * from {schema}.{table}")
 
 
+@dataclass
 class PostgresWorkspace(Workspace):
-    """Its own database on the server of the `postgres` target (RFM_PG_* env vars)."""
+    """Its own database on the server of the `postgres` target (RFM_PG_* env vars): empty, or a copy of the
+    database `template` (nothing may be connected to it)."""
+    template: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.server = resolve_target(str(self.root / "profiles"), "postgres")
         self.dbname = f"rfm_test_{uuid.uuid4().hex[:12]}"
-        self._on_server(f'create database "{self.dbname}"')
+        self._on_server(f'create database "{self.dbname}"' + (f' template "{self.template}"' if self.template else ""))
 
     @property
     def env(self) -> dict[str, str]:
@@ -104,11 +107,7 @@ class PostgresWorkspace(Workspace):
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def clone(self, root: Path) -> PostgresWorkspace:
-        """A new workspace whose database is a copy of this one's (its template: nothing may be connected to it)."""
-        ws = replace(self, root=root)  # with a database of its own, empty: replaced by the copy
-        ws.drop()
-        ws._on_server(f'create database "{ws.dbname}" template "{self.dbname}"')
-        return ws
+        return replace(self, root=root, template=self.dbname)
 
     def drop(self) -> None:
         self._on_server(f'drop database "{self.dbname}"')
