@@ -22,20 +22,16 @@ purchase_days as (
 
 day_summaries as (
 
-    -- repeat purchase days: the days after the first; their mean value is Gamma-Gamma's monetary value
+    -- repeat purchase days: the days after the first; their mean value is Gamma-Gamma's monetary value. A day
+    -- is one row, so the repeat revenue is the revenue less the first day's: no join of every day to the
+    -- customer's first order date (at 10M orders, 8M days)
     select
-        purchase_days.customer_id,
+        customer_id,
         count(*) - 1 as repeat_purchase_days,
-        sum(
-            case
-                when purchase_days.ordered_date > customer_firsts.first_order_date then purchase_days.net_total_base
-            end
-        ) as repeat_revenue
+        sum(net_total_base) - {{ rfm_value_at_min('net_total_base', 'ordered_date') }} as repeat_revenue
 
     from purchase_days
-    inner join scored_customers as customer_firsts
-        on purchase_days.customer_id = customer_firsts.customer_id
-    group by purchase_days.customer_id
+    group by customer_id
 
 ),
 
