@@ -66,11 +66,8 @@ def _normalise_duckdb(output: dict[str, Any]) -> dict[str, Any]:
     # ':memory:' and MotherDuck ('md:...') are not files.
     if path != ":memory:" and not path.startswith(("md:", "motherduck:")):
         path = _project_path(path)
-    settings = dict(output.get("settings") or {})
-    # temp_directory lives in config_options (applied once per database, see profiles.yml.example)
-    options = output.get("config_options") or {}
-    if options.get("temp_directory") and not settings.get("temp_directory"):
-        settings["temp_directory"] = options["temp_directory"]
+    # DuckDB's configuration: config_options (applied once per database, see profiles.yml.example) and settings
+    settings = {**(output.get("config_options") or {}), **(output.get("settings") or {})}
     if settings.get("temp_directory"):
         settings["temp_directory"] = _project_path(str(settings["temp_directory"]))
     plugin = next((p for p in output.get("plugins") or [] if p.get("module") == "rfm_publish"), {})
