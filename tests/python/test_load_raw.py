@@ -196,6 +196,8 @@ def test_paths_with_quotes_load(env: Env) -> None:
         ("no_profiles", ("profiles.yml not found",)),
         ("shared_dir_not_thrift", ("--spark-shared-dir is for a Spark target with `method: thrift`", "is duckdb")),
         ("shared_dir_missing", ("--spark-shared-dir", "must be an existing folder")),
+        # the profile's DuckDB configuration (config_options) is the loader's too
+        ("bad_memory_limit", ("target 'dev': bad DuckDB settings", "Memory must have a number")),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragments: tuple[str, ...]) -> None:
@@ -215,6 +217,8 @@ def test_user_errors_are_one_line_without_traceback(env: Env, case: str, fragmen
         extra = ["--spark-shared-dir", str(env.tmp)]
     elif case == "shared_dir_missing":
         extra = ["--spark-shared-dir", str(env.tmp / "absent")]
+    elif case == "bad_memory_limit":
+        env.environ["RFM_DUCKDB_MEMORY_LIMIT"] = "lots"
     else:
         extra = ["--profiles-dir", str(env.tmp)]
     assert_user_error(env.load(orders, customers, *extra), *fragments)
