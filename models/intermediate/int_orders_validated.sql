@@ -13,9 +13,6 @@
     'order_id', 'customer_id', 'ordered_at_text', 'order_total_text', 'status', 'currency', 'refund_of_order_id',
     'refunded_amount_text',
 ] -%}
-{%- set parsed_columns = content_columns + [
-    'ordered_at', 'is_order_total_numeric', 'order_total', 'refunded_amount',
-] -%}
 {%- set base_currency = rfm_base_currency() -%}
 {%- do rfm_require_stored_columns(['load_id', 'validated_at', 'validation_rules_hash', 'refunded_amount_base']) %}
 {#- A full build reads most CTEs below twice, and DuckDB would copy every order row each time: inlined, the
@@ -105,7 +102,7 @@ rules as {{ inlined }} (
 candidates as {{ inlined }} (
 
     select
-        {%- for column in parsed_columns %}
+        {%- for column in content_columns %}
             new_rows.{{ column }},
         {%- endfor %}
         {{ rfm_load_id('new_rows.load_id') }} as load_id
@@ -116,18 +113,9 @@ candidates as {{ inlined }} (
         union all
 
         select
-            stored_orders.order_id,
-            stored_orders.customer_id,
-            stored_orders.ordered_at_text,
-            stored_orders.order_total_text,
-            stored_orders.status,
-            stored_orders.currency,
-            stored_orders.refund_of_order_id,
-            stored_orders.refunded_amount_text,
-            stored_orders.ordered_at,
-            {{ rfm_is_decimal_text('stored_orders.order_total_text') }} as is_order_total_numeric,
-            stored_orders.order_total,
-            stored_orders.refunded_amount,
+            {%- for column in content_columns %}
+                stored_orders.{{ column }},
+            {%- endfor %}
             stored_orders.load_id
 
         from {{ this }} as stored_orders
@@ -164,8 +152,10 @@ single_rows as {{ inlined }} (
 
 ),
 
-repeated_rows as {{ inlined }} (
+repeated_rows as (
 
+    -- not inlined: few rows, read by the numbering, the content comparison and both sets of checks below, and
+    -- each reading would tidy every order row again to find them
     select candidates.*
     from candidates
     inner join repeated_order_ids
@@ -199,27 +189,72 @@ rows_numbered as {{ inlined }} (
 
 ),
 
+refunded_order_ids as {{ inlined }} (
+
+    select distinct refund_of_order_id as order_id
+    from candidates
+    where refund_of_order_id is not null
+
+),
+
+rows_to_check as {{ inlined }} (
+
+    -- every row, and a second time the rows of the refunded orders: whether a refund is an orphan depends on
+    -- theirs. Each reader of the checks keeps one of the two sets, so a full build parses every row once and
+    -- those few twice (not every row twice: the parsing below is most of the checks' time)
+    select
+        rows_numbered.*,
+        false as is_refunded_order_copy
+
+    from rows_numbered
+
+    union all
+
+    select
+        rows_numbered.*,
+        true as is_refunded_order_copy
+
+    from rows_numbered
+    inner join refunded_order_ids
+        on rows_numbered.order_id = refunded_order_ids.order_id
+
+),
+
+parsed as {{ inlined }} (
+
+    -- strictly, as docs/rules.md section 2 says
+    select
+        rows_to_check.*,
+        {{ rfm_parse_timestamp('rows_to_check.ordered_at_text') }} as ordered_at,
+        {{ rfm_is_decimal_text('rows_to_check.order_total_text') }} as is_order_total_numeric,
+        {{ rfm_parse_money('rows_to_check.order_total_text') }} as order_total,
+        {{ rfm_parse_money('rows_to_check.refunded_amount_text') }} as refunded_amount
+
+    from rows_to_check
+
+),
+
 checked as {{ inlined }} (
 
     select
-        rows_numbered.order_id,
-        rows_numbered.customer_id,
-        rows_numbered.ordered_at_text,
-        rows_numbered.ordered_at,
-        cast(rows_numbered.ordered_at as date) as ordered_date,
-        rows_numbered.order_total_text,
-        rows_numbered.order_total,
-        rows_numbered.status,
-        rows_numbered.currency,
-        rows_numbered.refund_of_order_id,
-        rows_numbered.refunded_amount_text,
-        rows_numbered.refunded_amount,
-        rows_numbered.load_id,
-        rows_numbered.refund_of_order_id is not null as is_refund,
-        coalesce(order_statuses.is_purchase, rows_numbered.status is null) as is_purchase_status,
+        parsed.order_id,
+        parsed.customer_id,
+        parsed.ordered_at_text,
+        parsed.ordered_at,
+        cast(parsed.ordered_at as date) as ordered_date,
+        parsed.order_total_text,
+        parsed.order_total,
+        parsed.status,
+        parsed.currency,
+        parsed.refund_of_order_id,
+        parsed.refunded_amount_text,
+        parsed.refunded_amount,
+        parsed.load_id,
+        parsed.refund_of_order_id is not null as is_refund,
+        coalesce(order_statuses.is_purchase, parsed.status is null) as is_purchase_status,
         {%- for name, amount in [
-            ('order_total', 'rows_numbered.order_total'),
-            ('refunded_amount', 'coalesce(rows_numbered.refunded_amount, 0.00)'),
+            ('order_total', 'parsed.order_total'),
+            ('refunded_amount', 'coalesce(parsed.refunded_amount, 0.00)'),
         ] %}
             -- both converted alike, so that an order-level refund nets exactly like a refund row (an amount in
             -- the base currency as it is: the product with 1 would round it to itself); widened before the
@@ -227,7 +262,7 @@ checked as {{ inlined }} (
             -- product on DuckDB and stop the build. The rate is cast as the package's seed types it: a host's
             -- replacement seed (docs/package.md) may hold it as a double, which rounds half-cents down
             case
-                when coalesce(rows_numbered.currency, '{{ base_currency }}') = '{{ base_currency }}'
+                when coalesce(parsed.currency, '{{ base_currency }}') = '{{ base_currency }}'
                     then cast({{ amount }} as decimal(18, 2))
                 else cast(
                     round(
@@ -238,62 +273,53 @@ checked as {{ inlined }} (
             end as {{ name }}_base,
         {%- endfor %}
         case
-            when rows_numbered.order_id is null then 'missing_order_id'
+            when parsed.order_id is null then 'missing_order_id'
             when conflicting_order_ids.order_id is not null then 'conflicting_duplicate'
-            when rows_numbered.copy_number > 1 then 'duplicate_row'
-            when rows_numbered.customer_id is null then 'missing_customer_id'
-            when rows_numbered.ordered_at is null then 'unparseable_ordered_at'
-            when not rows_numbered.is_order_total_numeric then 'non_numeric_order_total'
+            when parsed.copy_number > 1 then 'duplicate_row'
+            when parsed.customer_id is null then 'missing_customer_id'
+            when parsed.ordered_at is null then 'unparseable_ordered_at'
+            when not parsed.is_order_total_numeric then 'non_numeric_order_total'
             when
-                rows_numbered.order_total is null
-                or abs(rows_numbered.order_total) > {{ rfm_max_order_total() }}
+                parsed.order_total is null
+                or abs(parsed.order_total) > {{ rfm_max_order_total() }}
                 then 'absurd_order_total'
-            when rows_numbered.status is not null and order_statuses.status is null then 'unknown_status'
+            when parsed.status is not null and order_statuses.status is null then 'unknown_status'
             when
-                coalesce(rows_numbered.currency, '{{ base_currency }}') <> '{{ base_currency }}'
+                coalesce(parsed.currency, '{{ base_currency }}') <> '{{ base_currency }}'
                 and currency_rates.currency_code is null
                 then 'unknown_currency'
-            when cast(rows_numbered.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
-            when rows_numbered.order_total < 0 and rows_numbered.refund_of_order_id is null
+            when cast(parsed.ordered_at as date) > {{ rfm_today() }} then 'future_dated'
+            when parsed.order_total < 0 and parsed.refund_of_order_id is null
                 then 'negative_order_total'
-            when rows_numbered.order_total >= 0 and rows_numbered.refund_of_order_id is not null
+            when parsed.order_total >= 0 and parsed.refund_of_order_id is not null
                 then 'invalid_refund_amount'
             when
-                rows_numbered.refunded_amount_text is not null
+                parsed.refunded_amount_text is not null
                 and (
-                    rows_numbered.refunded_amount is null
-                    or rows_numbered.refunded_amount < 0
-                    or rows_numbered.refunded_amount > rows_numbered.order_total
+                    parsed.refunded_amount is null
+                    or parsed.refunded_amount < 0
+                    or parsed.refunded_amount > parsed.order_total
                 )
                 then 'invalid_refunded_amount'
-        end as row_rejection_reason
+        end as row_rejection_reason,
+        parsed.is_refunded_order_copy
 
-    from rows_numbered
+    from parsed
     left join conflicting_order_ids
-        on rows_numbered.order_id = conflicting_order_ids.order_id
+        on parsed.order_id = conflicting_order_ids.order_id
     left join order_statuses
-        on rows_numbered.status = order_statuses.status
+        on parsed.status = order_statuses.status
     left join currency_rates
-        on rows_numbered.currency = currency_rates.currency_code
-
-),
-
-refunded_order_ids as {{ inlined }} (
-
-    select distinct refund_of_order_id as order_id
-    from checked
-    where is_refund
+        on parsed.currency = currency_rates.currency_code
 
 ),
 
 refundable_order_ids as {{ inlined }} (
 
-    -- the accepted orders among those refunded: two small hash tables instead of one over every order
-    select checked.order_id
+    -- the accepted orders among those refunded
+    select order_id
     from checked
-    inner join refunded_order_ids
-        on checked.order_id = refunded_order_ids.order_id
-    where checked.row_rejection_reason is null and not checked.is_refund
+    where is_refunded_order_copy and row_rejection_reason is null and not is_refund
 
     {% if is_incremental() -%}
         union all
@@ -344,6 +370,7 @@ final as {{ inlined }} (
     cross join rules
     left join refundable_order_ids
         on checked.refund_of_order_id = refundable_order_ids.order_id
+    where not checked.is_refunded_order_copy
 
 )
 

@@ -247,8 +247,9 @@ def test_mapped_names_are_quoted_and_a_missing_one_is_named(tmp_path: Path) -> N
             con.execute('alter table shop.orders rename column total_price to "Total Price"')
         spaced = {**COLUMN_MAP, "orders": {**COLUMN_MAP["orders"], "order_total": "Total Price"}}
         ws.dbt("run", "--select", "stg_raw__orders", vars={"rfm_raw_schema": "shop", "rfm_column_map": spaced})
-        totals = ws.query("select order_id, order_total from main.stg_raw__orders order by order_id limit 1")
-        assert totals == [(data.orders[0]["id"], Decimal(data.orders[0]["total_price"]))]
+        totals = ws.query("select order_id, order_total_text from main.stg_raw__orders order by order_id limit 1")
+        assert [(order_id, Decimal(text)) for order_id, text in totals] == [
+            (data.orders[0]["id"], Decimal(data.orders[0]["total_price"]))]
         missing = ws.dbt("run", "--select", "stg_raw__orders", vars={"rfm_raw_schema": "shop", "rfm_column_map": COLUMN_MAP},
                          expect_ok=False)
         assert missing.returncode != 0

@@ -25,27 +25,6 @@ cleaned as (
 
     from source
 
-),
-
-parsed as (
-
-    select
-        order_id,
-        customer_id,
-        ordered_at_text,
-        {{ rfm_parse_timestamp('ordered_at_text') }} as ordered_at,
-        order_total_text,
-        {{ rfm_is_decimal_text('order_total_text') }} as is_order_total_numeric,
-        {{ rfm_parse_money('order_total_text') }} as order_total,
-        status,
-        currency,
-        refund_of_order_id,
-        refunded_amount_text,
-        {{ rfm_parse_money('refunded_amount_text') }} as refunded_amount,
-        load_id
-
-    from cleaned
-
 )
 
-select * from parsed
+select * from cleaned
