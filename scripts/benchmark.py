@@ -25,8 +25,10 @@ afterwards, and its customer_rfm compared with DuckDB's customer by customer. In
 `bash scripts/engines/spark-cluster.sh` starts a two-worker cluster on this machine for the command it runs.
 
 Each step runs as a subprocess whose wall time and peak RSS (the whole process tree, polled with psutil)
-are recorded. The three implementations are compared customer by customer (scores and segment). Results go
-to docs/benchmarks.md (table, machine, date, command, targets) and docs/benchmarks.png.
+are recorded. Where the time goes, node by node, is read from dbt's run_results.json of the measured build
+and of the same build again with one dbt thread (one node at a time: each figure is that node's own). The
+three implementations are compared customer by customer (scores and segment). Results go to
+docs/benchmarks.md (table, machine, date, command, targets) and docs/benchmarks.png.
 
 Needs requirements.txt + requirements-benchmark.txt. Example (quick run):
     python scripts/benchmark.py --sizes 100000,300000 --work /tmp/rfm_bench
@@ -113,17 +115,29 @@ def run_measured(label: str, orders: int, cmd: Sequence[str], env: dict[str, str
     return measure
 
 
+def run_results(target: Path) -> list[dict]:
+    """The results of the last dbt run in `target` (its run_results.json)."""
+    return json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+
+
 def model_results(target: Path) -> list[dict]:
-    """The models' results of the last dbt run in `target` (its run_results.json)."""
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
-    return [r for r in results if r["unique_id"].startswith("model.")]
+    """The models' results of the last dbt run in `target`."""
+    return [r for r in run_results(target) if r["unique_id"].startswith("model.")]
 
 
-def model_times(target: Path) -> dict[str, float]:
-    """Seconds per model of the last dbt run in `target`, slowest first."""
-    times = {r["unique_id"].split(".")[-1]: float(r["execution_time"])
-             for r in model_results(target) if r["status"] == "success"}
+def node_times(target: Path) -> dict[str, float]:
+    """Seconds per model, seed and hook of the last dbt run in `target` (no test), slowest first."""
+    times = {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in run_results(target)
+             if r["unique_id"].startswith(("model.", "seed.", "operation.")) and r["status"] == "success"}
     return dict(sorted(times.items(), key=lambda item: -item[1]))
+
+
+def alone_times(ws: Workspace, build: Sequence[str]) -> dict[str, float]:
+    """Seconds per node of `build` run again with one dbt thread. With two, models overlap and share the two
+    cores, so a model's time is partly its neighbour's; one at a time, each figure is the node's own and they
+    add up to the run's node time. (On two cores one thread builds as fast: DuckDB already uses both.)"""
+    ws.check([*build, "--threads", "1"])
+    return node_times(ws.target)
 
 
 def progress(message: str) -> None:
@@ -527,6 +541,7 @@ class SizeResult:
     breakdown: dict[str, float] = field(default_factory=dict)
     cluster: dict[str, object] | None = None  # bench_cluster's result, with --spark-cluster
     whole: Measure | None = None  # the whole project, with --whole-project
+    alone: dict[str, float] = field(default_factory=dict)  # alone_times of the build
 
 
 def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True, cluster: bool = False,
@@ -537,7 +552,8 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True, clus
     logs = ws.root
     no_tests = ws.build()
     dbt_m = run_measured("dbt build (no tests)", orders, no_tests, ws.env, logs / "dbt_no_tests.log")
-    breakdown = model_times(ws.target)
+    breakdown = node_times(ws.target)
+    alone = alone_times(ws, ws.build("--full-refresh"))
     if with_tests:
         # --full-refresh: the incremental models must not reuse the facts of the build just before
         all_tests = ws.build("--indirect-selection", "cautious", "--full-refresh", tests=True)
@@ -553,7 +569,7 @@ def bench_size(orders: int, work: Path, seed: int, with_tests: bool = True, clus
     progress(f"  agreement: {agreement}")
     spark = bench_cluster(orders, orders_path, customers_path, work, ws) if cluster else None
     whole_m = ws.whole_build(orders, "whole project (no tests)") if whole else None
-    return SizeResult(orders, dbt_m, dbt_t, bare, pdm, agreement, breakdown, spark, whole_m)
+    return SizeResult(orders, dbt_m, dbt_t, bare, pdm, agreement, breakdown, spark, whole_m, alone)
 
 
 @dataclass
@@ -567,6 +583,7 @@ class DirtyResult:
     customers: int
     breakdown: dict[str, float]
     whole: Measure | None
+    alone: dict[str, float] = field(default_factory=dict)
 
 
 def bench_dirty(orders: int, work: Path, seed: int, share: float, whole: bool) -> DirtyResult:
@@ -576,7 +593,8 @@ def bench_dirty(orders: int, work: Path, seed: int, share: float, whole: bool) -
     orders_path, customers_path = generate(work / f"data_{orders}_dirty", orders, seed, share)
     ws = loaded_workspace(work / f"ws_{orders}_dirty", orders_path, customers_path)
     dbt_m = run_measured("dbt build, dirty (no tests)", orders, ws.build(), ws.env, ws.root / "dbt_no_tests.log")
-    breakdown = model_times(ws.target)
+    breakdown = node_times(ws.target)
+    alone = alone_times(ws, ws.build("--full-refresh"))
     bare = run_measured("bare DuckDB SQL, dirty", orders, [sys.executable, __file__, "_bare", str(ws.db_path)],
                         ws.env, ws.root / "bare.log")
     import duckdb
@@ -587,7 +605,7 @@ def bench_dirty(orders: int, work: Path, seed: int, share: float, whole: bool) -
             " (select count(*) from main.customer_rfm)").fetchone()  # type: ignore[misc]
     progress(f"  {rejected:,} of {raw:,} raw orders rejected, {customers:,} customers scored")
     whole_m = ws.whole_build(orders, "whole project, dirty") if whole else None
-    return DirtyResult(orders, share, dbt_m, bare, raw, rejected, customers, breakdown, whole_m)
+    return DirtyResult(orders, share, dbt_m, bare, raw, rejected, customers, breakdown, whole_m, alone)
 
 
 def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, object]:
@@ -599,8 +617,9 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
     day_dir = work / f"day1_{orders}"
     day_dir.mkdir(exist_ok=True)
     load(ws, *append_day(orders_path, customers_path, day_dir, share), "--append")
+    before_day = shutil.copyfile(ws.db_path, ws.root / "before_day.duckdb")
     incremental = run_measured("day 1 incremental", orders, build, ws.env, ws.root / "day1_incremental.log")
-    incremental_models = model_times(ws.target)
+    incremental_models = node_times(ws.target)
     # nothing new: every model is kept (docs/incremental.md), so about dbt's fixed cost
     idle = run_measured("day 1 again, nothing new", orders, build, ws.env, ws.root / "day1_idle.log")
     idle_models = model_results(ws.target)
@@ -611,7 +630,7 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
         con.execute("create temp table inc as select * from main.customer_rfm")
     shutil.copyfile(ws.db_path, ws.root / "incremental.duckdb")
     full = run_measured("day 1 --full-refresh", orders, [*build, "--full-refresh"], ws.env, ws.root / "day1_full.log")
-    full_models = model_times(ws.target)
+    full_models = node_times(ws.target)
     with duckdb.connect(str(ws.db_path), read_only=True) as con:
         con.execute(f"attach '{ws.root / 'incremental.duckdb'}' as inc (read_only)")
         differences = int(con.execute(
@@ -619,9 +638,13 @@ def bench_daily(orders: int, work: Path, seed: int, share: float) -> dict[str, o
             " union all (select * from inc.main.customer_rfm except all select * from main.customer_rfm))"
         ).fetchone()[0])  # type: ignore[index]
     progress(f"  incremental vs full refresh: {differences} differing rows")
+    shutil.copyfile(before_day, ws.db_path)
+    incremental_alone = alone_times(ws, build)
+    full_alone = alone_times(ws, [*build, "--full-refresh"])
     return {"day0": asdict(day0), "incremental": asdict(incremental), "idle": asdict(idle), "full": asdict(full),
             "differences": differences, "share": share, "idle_kept": kept,
-            "incremental_models": incremental_models, "full_models": full_models}
+            "incremental_models": incremental_models, "full_models": full_models,
+            "incremental_alone": incremental_alone, "full_alone": full_alone}
 
 
 def machine() -> str:
@@ -661,6 +684,26 @@ def memory_target_line(largest: SizeResult, dirty: DirtyResult | None) -> str:
     return (f"- peak memory at {largest.orders:,} orders <= {MEMORY_TARGET_GIB} GiB: "
             + ", ".join(f"{name} {peak:.2f} GiB" for name, peak in peaks) + ": "
             + verdict(all(peak <= MEMORY_TARGET_GIB for _, peak in peaks)) + ".")
+
+
+def time_table(columns: dict[str, dict[str, float]], small: float = 0.1) -> list[str]:
+    """A markdown table of seconds per node, one column per run, slowest first in the first *alone* column
+    (alone_times); the nodes under `small` seconds in every column are one row, and the *alone* columns,
+    whose nodes ran one at a time, get their total."""
+    alone = [name for name in columns if name.endswith("alone")]
+    order = columns[alone[0]] if alone else next(iter(columns.values()))
+    names = sorted({node for times in columns.values() for node in times}, key=lambda node: -order.get(node, 0))
+    shown = [node for node in names if max(times.get(node, 0) for times in columns.values()) >= small]
+    rest = [node for node in names if node not in shown]
+    lines = ["| node | " + " | ".join(f"{name} s" for name in columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines += [f"| {node} | " + " | ".join(f"{times[node]:.2f}" if node in times else "-" for times in columns.values())
+              + " |" for node in shown]
+    if rest:
+        lines.append(f"| {len(rest)} others under {small} s | "
+                     + " | ".join(f"{sum(times.get(node, 0) for node in rest):.2f}" for times in columns.values()) + " |")
+    lines.append("| total | " + " | ".join(f"**{sum(times.values()):.2f}**" if name in alone else ""
+                                          for name, times in columns.items()) + " |")
+    return lines
 
 
 def write_report(results: list[SizeResult], fixed: Measure, fixed_parts: dict[str, float],
@@ -738,14 +781,14 @@ def write_report(results: list[SizeResult], fixed: Measure, fixed_parts: dict[st
         "",
         "![time against orders](benchmarks.png)",
         "",
-        f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per model from"
-        " dbt's run_results.json; two threads, so models overlap"
-        + ("; dirty: the same build on the dirty shape of the targets below" if dirty else "") + "):",
+        f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per node from"
+        " dbt's run_results.json: *build*, the measured build's models, which overlap on its two threads and share"
+        " the cores; *alone*, the same build again with `--threads 1`, one node at a time (models, seeds and"
+        " hooks), whose figures are each node's own and add up"
+        + ("; dirty: the same on the dirty shape of the targets below" if dirty else "") + "):",
         "",
-        "| model | s |" + (" dirty s |" if dirty else ""),
-        "|---|---:|" + ("---:|" if dirty else ""),
-        *[f"| {name} | {seconds:.2f} |" + (f" {dirty.breakdown.get(name, 0):.2f} |" if dirty else "")
-          for name, seconds in results[-1].breakdown.items()],
+        *time_table({"build": results[-1].breakdown, "alone": results[-1].alone,
+                     **({"dirty build": dirty.breakdown, "dirty alone": dirty.alone} if dirty else {})}),
         "",
     ]
     clustered = [r for r in results if r.cluster]
@@ -817,12 +860,11 @@ def write_report(results: list[SizeResult], fixed: Measure, fixed_parts: dict[st
             f"{big.peak_rss_bytes / GiB:.2f} GiB: " + verdict(big.peak_rss_bytes < 8 * GiB) + "."
         )
     if daily is not None:
-        full_models: dict[str, float] = daily["full_models"]  # type: ignore[assignment]
-        inc_models: dict[str, float] = daily["incremental_models"]  # type: ignore[assignment]
-        lines += ["", "Daily run, seconds per model (full refresh | incremental):", "", "| model | full | incremental |",
-                  "|---|---:|---:|"]
-        lines += [f"| {name} | {seconds:.2f} | {inc_models.get(name, 0):.2f} |"
-                  for name, seconds in full_models.items()]
+        lines += ["", "Daily run, seconds per node (as above: *alone* is the same run again with `--threads 1` from"
+                  " the same database):", "",
+                  *time_table({"full refresh": daily["full_models"], "full refresh alone": daily["full_alone"],  # type: ignore[dict-item]
+                               "incremental": daily["incremental_models"],  # type: ignore[dict-item]
+                               "incremental alone": daily["incremental_alone"]})]  # type: ignore[dict-item]
     lines += ["", "<!-- analysis: kept below by hand -->", ""]
     marker = "<!-- analysis: kept below by hand -->"
     if out_md.exists() and marker in out_md.read_text():

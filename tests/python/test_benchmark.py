@@ -14,16 +14,35 @@ sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import benchmark  # noqa: E402
 
 
-def test_model_times_come_from_run_results(demo_build: Workspace) -> None:
-    times = benchmark.model_times(demo_build.root / "target")
-    # Every model the demo build ran, and nothing else (no seed, test or snapshot).
+def test_node_times_come_from_run_results(demo_build: Workspace) -> None:
+    times = benchmark.node_times(demo_build.root / "target")
+    # Every model, seed and hook the demo build ran, and nothing else (no test or snapshot).
     built = {name for (name,) in demo_build.query(
         "select table_name from information_schema.tables where table_schema = 'main'"
     )}
-    assert {"customer_rfm", "rfm_segment_summary", "int_orders_validated", "stg_raw__orders"} <= set(times)
-    assert set(times) <= built
-    assert "rfm_segment_map" not in times and all(seconds > 0 for seconds in times.values())
+    assert {"customer_rfm", "rfm_segment_summary", "int_orders_validated", "stg_raw__orders",
+            "rfm_segment_map", "rfm-on-run-end-0"} <= set(times)
+    assert set(times) - built == {"rfm-on-run-start-0", "rfm-on-run-start-1", "rfm-on-run-end-0"}
+    assert all(seconds >= 0 for seconds in times.values())
     assert list(times.values()) == sorted(times.values(), reverse=True)
+
+
+def test_time_table_adds_up_the_nodes_run_one_at_a_time() -> None:
+    """Slowest first by the first *alone* column; the nodes under 0.1 s everywhere are one row; only the alone
+    columns, whose nodes did not overlap, get a total; a node one run lacks is a dash."""
+    table = benchmark.time_table({
+        "build": {"validated": 9.0, "scored": 2.0, "seed": 0.05, "hook": 0.02},
+        "alone": {"validated": 6.0, "scored": 1.5, "seed": 0.04, "hook": 0.01, "kept": 0.2},
+    })
+    assert table == [
+        "| node | build s | alone s |",
+        "|---|---:|---:|",
+        "| validated | 9.00 | 6.00 |",
+        "| scored | 2.00 | 1.50 |",
+        "| kept | - | 0.20 |",
+        "| 2 others under 0.1 s | 0.07 | 0.05 |",
+        "| total |  | **7.75** |",
+    ]
 
 
 SCORED = "customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment_code"
