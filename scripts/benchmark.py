@@ -784,7 +784,7 @@ def write_report(results: list[SizeResult], fixed: Measure, fixed_parts: dict[st
         "![time against orders](benchmarks.png)",
         "",
         f"Where the time goes at {results[-1].orders:,} orders (dbt build without tests, seconds per node from"
-        " dbt's run_results.json: *build*, the measured build's models, which overlap on its two threads and share"
+        " dbt's run_results.json: *build*, the measured build's nodes, which overlap on its two threads and share"
         " the cores; *alone*, the same build again with `--threads 1`, one node at a time (models, seeds and"
         " hooks), whose figures are each node's own and add up"
         + ("; dirty: the same on the dirty shape of the targets below" if dirty else "") + "):",
