@@ -86,3 +86,54 @@ def test_memory_target_holds_for_every_build_at_the_largest_size() -> None:
     for missed in [(size(1.8, 2.07), dirty(1.7, 1.9)), (size(1.8, 1.9), dirty(2.1, 1.9)),
                    (size(1.8, 1.9), dirty(1.7, 2.06)), (size(2.01, None), None)]:
         assert benchmark.memory_target_line(*missed).endswith(": **missed**."), missed
+
+
+def test_daily_targets_hold_for_every_daily_run_against_its_own_fixed_cost() -> None:
+    """The RFM models' day against dbt's fixed cost, the whole project's against the whole project's; a share or
+    an idle run over its target in any of them misses; a mart that differs from the full refresh is named."""
+    def measure(seconds: float) -> benchmark.Measure:
+        return benchmark.Measure("run", 10_000_000, seconds, 0, 0)
+
+    def daily(label: str, whole: bool, incremental: float, idle: float, full: float,
+              differences: dict[str, int] | None = None) -> benchmark.DailyResult:
+        return benchmark.DailyResult(label, whole, 0.001, measure(full), measure(incremental), measure(idle),
+                                     measure(full), (19, 19), differences or {"customer_rfm": 0}, {}, {})
+
+    fixed, fixed_whole = measure(5.0), measure(8.0)
+    rfm = daily("RFM models", False, 7.0, 5.5, 25.0)  # (7 - 5) / (25 - 5) = 10 %
+    whole = daily("whole project", True, 12.0, 8.9, 48.0, {"customer_rfm": 0, "customer_clv": 0})  # 4 / 40
+    share, idle = benchmark.daily_target_lines([rfm, whole], fixed, fixed_whole)
+    assert share == (
+        "- daily run (0.1% new orders): (incremental - fixed cost) / (full refresh - fixed cost) <= 15%: "
+        "RFM models (7.0 - 5.0) / (25.0 - 5.0) = 10%; whole project (12.0 - 8.0) / (48.0 - 8.0) = 10%: **met**; "
+        "marts identical to the full refresh's (1 and 2 marts compared): yes.")
+    assert idle == (
+        "- the same run again with nothing new <= fixed cost + 1 s: RFM models 5.5 s against 6.0 s (19 of 19 models "
+        "kept); whole project 8.9 s against 9.0 s (19 of 19 models kept) (docs/incremental.md): **met**.")
+    # Against the RFM models' fixed cost the whole project's idle run would miss, and its share would be wrong.
+    slow = daily("whole project, dirty", True, 18.0, 9.5, 48.0, {"customer_clv": 3})
+    share, idle = benchmark.daily_target_lines([rfm, slow], fixed, fixed_whole)
+    assert "whole project, dirty (18.0 - 8.0) / (48.0 - 8.0) = 25%: **missed**" in share
+    assert share.endswith("**NO** (whole project, dirty: customer_clv 3 rows).")
+    assert idle.endswith(": **missed**.")
+    # At a small size the full refresh can take less than the fixed cost: no share, and not met.
+    share, _ = benchmark.daily_target_lines([daily("RFM models", False, 5.2, 5.1, 4.9)], fixed, None)
+    assert "RFM models (5.2 - 5.0) / (4.9 - 5.0) = none (too small a size): **missed**" in share
+    assert benchmark.daily_target_lines([], fixed, None) == []
+
+
+def test_differing_rows_counts_each_side_as_a_multiset(tmp_path: Path) -> None:
+    for name, rows in [("a", "(1, 'x'), (2, 'y'), (2, 'y')"), ("b", "(1, 'x'), (2, 'y'), (3, 'z')")]:
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            con.execute(f"create table same as select 1 as id; create table mart as from (values {rows}) t(id, v)")
+    # a's second (2, 'y') and b's (3, 'z'): a full refresh that keeps a row twice differs too
+    assert benchmark.differing_rows(tmp_path / "a.duckdb", tmp_path / "b.duckdb", ["same", "mart"]) == {
+        "same": 0, "mart": 2}
+
+
+def test_built_marts_are_the_tables_under_models_marts(demo_build: Workspace) -> None:
+    marts = benchmark.built_marts(demo_build.root / "target")
+    tables = {name for (name,) in demo_build.query(
+        "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE'")}
+    assert {"customer_rfm", "rfm_segment_summary", "customer_clv", "data_quality_rejects"} <= set(marts) <= tables
+    assert marts == sorted(marts) and not [name for name in marts if name.startswith(("int_", "stg_"))]
