@@ -632,9 +632,9 @@ class DailyResult:
 def built_marts(target: Path) -> list[str]:
     """The marts (tables under models/marts/) the last dbt run in `target` built or kept."""
     nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
-    return sorted(nodes[r["unique_id"]]["name"] for r in model_results(target)
-                  if nodes[r["unique_id"]]["original_file_path"].startswith("models/marts/")
-                  and nodes[r["unique_id"]]["config"]["materialized"] in ("table", "incremental"))
+    run = [nodes[r["unique_id"]] for r in model_results(target)]
+    return sorted(node["name"] for node in run if node["original_file_path"].startswith("models/marts/")
+                  and node["config"]["materialized"] in ("table", "incremental"))
 
 
 def differing_rows(db: Path, other: Path, tables: Sequence[str]) -> dict[str, int]:
@@ -732,7 +732,9 @@ def daily_target_lines(dailies: list[DailyResult], fixed: Measure, fixed_whole: 
         return []
 
     def fixed_cost(daily: DailyResult) -> float:
-        return (fixed_whole if daily.whole and fixed_whole else fixed).seconds
+        measure = fixed_whole if daily.whole else fixed
+        assert measure is not None, "a whole-project daily run needs the whole project's fixed cost"
+        return measure.seconds
 
     shares = [((d.incremental.seconds - fixed_cost(d)) / (d.full.seconds - fixed_cost(d))
                if d.full.seconds > fixed_cost(d) else float("inf")) for d in dailies]
@@ -958,8 +960,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated order counts (default 1000000,3000000,10000000)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rfm_benchmark"), help="scratch folder (kept)")
     parser.add_argument("--seed", type=rfm_cli.bounded_int(0, 2**31), default=42, help="generator seed (default 42)")
-    parser.add_argument("--daily", action="store_true", help="also benchmark the incremental daily run on the largest size (the whole project and the dirty shape"
-                             " too with --whole-project and --dirty)")
+    parser.add_argument("--daily", action="store_true",
+                        help="also benchmark the incremental daily run on the largest size (the whole project and the"
+                             " dirty shape too with --whole-project and --dirty)")
     parser.add_argument("--daily-share", type=rfm_cli.share(above_zero=True), default=0.001,
                         help="share of new orders for --daily (default 0.001: a day of 0.1 %%)")
     parser.add_argument("--dirty", action="store_true",
@@ -995,7 +998,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fixed_whole = ws.whole_build(FIXED_COST_ORDERS, "whole project (fixed cost)") if args.whole_project else None
     results = [bench_size(n, args.work, args.seed, not args.no_tests, args.spark_cluster, args.whole_project)
                for n in args.sizes]
-    dailies = []
+    dailies: list[DailyResult] = []
     if args.daily:
         # on clean data node by node (the RFM models, and the whole project if asked); the dirty shape if asked
         dailies.append(bench_daily(args.sizes[-1], args.work, args.seed, args.daily_share, alone=True))
